@@ -1,0 +1,141 @@
+#include "pipeline/encoder.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "pipeline/compress.h"
+#include "pipeline/json_text.h"
+#include "pipeline/parser.h"
+#include "pipeline/shard_reader.h"
+
+namespace needle {
+namespace {
+
+void AppendSignals(const Document& doc, std::string* out) {
+  out->append("\"signals\":{");
+  for (size_t i = 0; i < doc.signals.size(); ++i) {
+    const Signal& signal = doc.signals[i];
+    if (i > 0) out->push_back(',');
+    AppendJsonString(signal.key, out);
+    out->push_back(':');
+    if (const auto* integer = std::get_if<int64_t>(&signal.value)) {
+      fmt::format_to(std::back_inserter(*out), "{}", *integer);
+    } else if (const auto* number = std::get_if<double>(&signal.value)) {
+      AppendJsonNumber(*number, out);
+    } else {
+      AppendJsonString(std::get<std::string>(signal.value), out);
+    }
+  }
+  out->push_back('}');
+}
+
+// The input line with the id (if generated) and the needle object added
+// before its closing brace.
+void AppendAnnotated(const EncodeOptions& options, const Document& doc,
+                     std::string* out) {
+  std::string_view raw = doc.raw;
+  while (!raw.empty() && raw.back() != '}') raw.remove_suffix(1);
+  raw.remove_suffix(1);  // the parser checked it is an object with a field
+  out->append(raw);
+  out->push_back(',');
+  if (doc.id_generated) {
+    AppendJsonString(options.id_field, out);
+    out->push_back(':');
+    AppendJsonString(doc.id, out);
+    out->push_back(',');
+  }
+  out->append("\"needle\":{");
+  if (!doc.ok()) {
+    out->append("\"reason\":");
+    AppendJsonString(ReasonName(doc.reason), out);
+    out->append(",\"stage\":");
+    AppendJsonString(doc.reject_stage, out);
+    out->push_back(',');
+  }
+  AppendSignals(doc, out);
+  out->append("}}\n");
+}
+
+void AppendQuarantineEntry(std::string_view shard_name, const Document& doc,
+                           std::string* out) {
+  out->append("{\"shard\":");
+  AppendJsonString(shard_name, out);
+  fmt::format_to(std::back_inserter(*out), ",\"line\":{},\"offset\":{}",
+                 doc.line, doc.offset);
+  out->append(",\"reason\":");
+  AppendJsonString(ReasonName(doc.reason), out);
+  if (!doc.detail.empty()) {
+    out->append(",\"detail\":");
+    AppendJsonString(doc.detail, out);
+  }
+  const std::string_view raw =
+      doc.raw.substr(0, std::min(doc.raw.size(), kQuarantineRawBytes));
+  if (simdjson::validate_utf8(raw.data(), raw.size())) {
+    out->append(",\"raw\":");
+    AppendJsonString(raw, out);
+  } else {
+    // The cut may have split a character: try the prefix that ends on a
+    // character boundary before giving up on text.
+    const std::string_view prefix = Utf8Prefix(doc.raw, kQuarantineRawBytes);
+    if (raw.size() == kQuarantineRawBytes &&
+        simdjson::validate_utf8(prefix.data(), prefix.size())) {
+      out->append(",\"raw\":");
+      AppendJsonString(prefix, out);
+    } else {
+      out->append(",\"raw_base64\":\"");
+      AppendBase64(raw, out);
+      out->push_back('"');
+    }
+  }
+  out->append("}\n");
+}
+
+}  // namespace
+
+EncodeOptions MakeEncodeOptions(const RunConfig& config) {
+  EncodeOptions options;
+  options.id_field = config.input.id_field;
+  options.codec = config.output.codec == "zstd"   ? Codec::kZstd
+                  : config.output.codec == "gzip" ? Codec::kGzip
+                                                  : Codec::kPlain;
+  options.level = config.output.level;
+  options.write_rejected = config.output.write_rejected;
+  return options;
+}
+
+void EncodeBatch(const EncodeOptions& options, std::string_view shard_name,
+                 Batch* batch) {
+  thread_local std::string kept;
+  thread_local std::string rejected;
+  kept.clear();
+  rejected.clear();
+  batch->quarantine_bytes.clear();
+  ShardCounters& counters = batch->counters;
+  for (const Document& doc : batch->docs) {
+    if (doc.ok()) {
+      ++counters.kept;
+      AppendAnnotated(options, doc, &kept);
+      continue;
+    }
+    ++counters.reasons[static_cast<int>(doc.reason)];
+    if (IsQuarantineReason(doc.reason)) {
+      ++counters.quarantined;
+      AppendQuarantineEntry(shard_name, doc, &batch->quarantine_bytes);
+    } else {
+      ++counters.rejected;
+      if (options.write_rejected) AppendAnnotated(options, doc, &rejected);
+    }
+  }
+  batch->kept_bytes.clear();
+  batch->rejected_bytes.clear();
+  if (!kept.empty()) {
+    AppendCompressedFrame(options.codec, options.level, kept,
+                          &batch->kept_bytes);
+  }
+  if (!rejected.empty()) {
+    AppendCompressedFrame(options.codec, options.level, rejected,
+                          &batch->rejected_bytes);
+  }
+}
+
+}  // namespace needle

@@ -1,0 +1,52 @@
+#pragma once
+// The graph's serial end: appends each batch's encoded bytes to its shard's
+// outputs, and completes a shard when its last batch arrives.
+//
+// Outputs of a shard (all written through AtomicFile):
+//   OUT/kept/<stem>.jsonl<.zst|.gz>       always, even when empty
+//   OUT/rejected/<stem>.jsonl<.zst|.gz>   when write_rejected and non-empty
+//   OUT/quarantine/<stem>.jsonl           when the shard had faults
+//   OUT/done/<stem>.json                  last: the shard's record
+// Batches arrive in seq order, so one shard is open at a time.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "pipeline/atomic_file.h"
+#include "pipeline/batch.h"
+#include "pipeline/graph.h"
+
+namespace needle {
+
+// Where a shard's outputs go; shared with the resume logic.
+struct ShardPaths {
+  std::string kept, rejected, quarantine, record;
+};
+ShardPaths PathsFor(const std::string& out_dir, const Shard& shard,
+                    Codec codec);
+
+class ShardWriter {
+ public:
+  ShardWriter(const GraphPlan& plan, Codec codec);
+  void Write(const Batch& batch);
+
+ private:
+  void Open(const Shard& shard);
+  void Complete(const Batch& batch);
+  void WarnOnce(const Batch& batch);
+
+  const GraphPlan& plan_;
+  Codec codec_;
+  ShardPaths paths_;
+  std::unique_ptr<AtomicFile> kept_;
+  std::unique_ptr<AtomicFile> rejected_;
+  std::unique_ptr<AtomicFile> quarantine_;
+  ShardCounters counters_;
+  size_t open_shard_ = SIZE_MAX;
+  ReasonCounts warned_{};  // per reason: already warned about
+  uint64_t input_bytes_done_ = 0;
+  uint64_t docs_done_ = 0;
+};
+
+}  // namespace needle
