@@ -1,6 +1,7 @@
 #include "pipeline/run.h"
 
 #include <fmt/format.h>
+#include <oneapi/tbb/global_control.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -75,7 +76,7 @@ std::string RunJson(const RunConfig& config, const RunRequest& request,
 
 const char* NeedleVersion() { return NEEDLE_VERSION; }
 
-RunOutcome Run(const RunConfig& config, const RunRequest& request) {
+RunOutcome RunPipeline(const RunConfig& config, const RunRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<Shard> shards = FindShards(request.inputs);
   const Codec codec = MakeEncodeOptions(config).codec;
@@ -99,6 +100,9 @@ RunOutcome Run(const RunConfig& config, const RunRequest& request) {
     }
   }
 
+  // Bounds every TBB parallel section in this run, the graph's included.
+  oneapi::tbb::global_control threads(
+      oneapi::tbb::global_control::max_allowed_parallelism, request.threads);
   Progress progress(total_bytes, request.progress && !request.quiet);
   GraphPlan plan;
   plan.config = &config;

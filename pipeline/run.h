@@ -33,7 +33,7 @@ struct RunOutcome {
 
 // Throws std::runtime_error for faults the run cannot go on from (no input,
 // unwritable output).
-RunOutcome Run(const RunConfig& config, const RunRequest& request);
+RunOutcome RunPipeline(const RunConfig& config, const RunRequest& request);
 
 // The version run.json records (git describe of the build).
 const char* NeedleVersion();

@@ -85,7 +85,9 @@ bool ShardReader::Next(Batch* batch) {
     const size_t piece =
         newline ? static_cast<size_t>(newline - start) : available;
     if (!line_too_long_ && line_bytes_ + piece > options_.max_line_bytes) {
+      // From here on only the quarantine entry's share is kept.
       line_too_long_ = true;
+      if (line_.size() > kQuarantineRawBytes) line_.resize(kQuarantineRawBytes);
     }
     const bool whole_line_here = newline && line_bytes_ == 0 && !line_too_long_;
     if (whole_line_here) {

@@ -27,7 +27,7 @@ std::string QuarantineSummary(const ShardCounters& totals) {
 
 int RunCommand(const std::string& config_path, RunRequest request) {
   const RunConfig config = LoadRunConfig(ConfigFile::Load(config_path));
-  const RunOutcome outcome = Run(config, request);
+  const RunOutcome outcome = RunPipeline(config, request);
   const ShardCounters& t = outcome.totals;
   if (!request.quiet) {
     fmt::print(

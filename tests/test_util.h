@@ -1,0 +1,71 @@
+#pragma once
+// Small helpers shared by the test binaries: fixture paths, temporary
+// directories, whole-file reads of (possibly compressed) outputs.
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "pipeline/byte_source.h"
+
+namespace needle::testing {
+
+inline std::string DataPath(const std::string& relative) {
+  return std::string(NEEDLE_TEST_DATA_DIR) + "/" + relative;
+}
+
+// The sample shards scripts/setup builds; every test command runs setup.
+inline std::string SampleDir() {
+  return std::string(NEEDLE_SOURCE_DIR) + "/data/sample";
+}
+
+// A fresh directory under the test temp dir, removed by nobody: ctest's
+// temp space is scratch.
+inline std::string MakeTempDir() {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "needle-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed");
+  }
+  return pattern;
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+inline void WriteFile(const std::string& path, const std::string& bytes) {
+  std::filesystem::create_directories(
+      std::filesystem::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+// The decompressed contents of a .jsonl, .gz or .zst file.
+inline std::string Decompressed(const std::string& path) {
+  std::string error;
+  auto source = ByteSource::Open(path, &error);
+  if (!source) throw std::runtime_error(path + ": " + error);
+  std::string out;
+  char buffer[1 << 16];
+  while (size_t n = source->Read(buffer, sizeof(buffer))) out.append(buffer, n);
+  if (!source->fault().empty()) throw std::runtime_error(source->fault());
+  return out;
+}
+
+inline std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace needle::testing
