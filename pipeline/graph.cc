@@ -66,7 +66,8 @@ void RunGraph(const GraphPlan& plan) {
         return batch;
       });
 
-  flow::limiter_node<BatchPtr> limit(graph, 2 * plan.threads);
+  flow::limiter_node<BatchPtr> limit(graph,
+                                     2 * static_cast<size_t>(plan.threads));
 
   flow::function_node<BatchPtr, BatchPtr> parse(
       graph, flow::unlimited, [&](BatchPtr batch) {
@@ -92,7 +93,7 @@ void RunGraph(const GraphPlan& plan) {
       graph, [](const BatchPtr& batch) { return batch->seq; });
 
   flow::function_node<BatchPtr, flow::continue_msg> write(
-      graph, flow::serial, [&](BatchPtr batch) {
+      graph, flow::serial, [&](const BatchPtr& batch) {
         writer.Write(*batch);
         return flow::continue_msg();
       });

@@ -24,18 +24,19 @@ void Progress::Draw(uint64_t input_bytes_done, uint64_t docs_done) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
           .count();
-  const double bytes_per_second = seconds > 0 ? input_bytes_done / seconds : 0;
-  const double percent =
-      total_ > 0 ? 100.0 * static_cast<double>(input_bytes_done) / total_ : 100;
+  const auto done = static_cast<double>(input_bytes_done);
+  const auto total = static_cast<double>(total_);
+  const auto docs = static_cast<double>(docs_done);
+  const double bytes_per_second = seconds > 0 ? done / seconds : 0;
+  const double percent = total_ > 0 ? 100.0 * done / total : 100;
   std::string eta = "--:--";
   if (bytes_per_second > 0 && input_bytes_done <= total_) {
-    const auto left =
-        static_cast<uint64_t>((total_ - input_bytes_done) / bytes_per_second);
+    const auto left = static_cast<uint64_t>((total - done) / bytes_per_second);
     eta = fmt::format("{}:{:02}", left / 60, left % 60);
   }
   fmt::print(stderr,
              "\r{:5.1f}%  {} docs  {:.1f} docs/s  {:.1f} MB/s  ETA {}  ",
-             percent, docs_done, seconds > 0 ? docs_done / seconds : 0.0,
+             percent, docs_done, seconds > 0 ? docs / seconds : 0.0,
              bytes_per_second / 1e6, eta);
   std::fflush(stderr);
   drawn_ = true;

@@ -25,7 +25,9 @@ bool IsCompleteFor(const std::optional<ShardRecord>& record, const Shard& shard,
          record->mtime_ns == shard.mtime_ns && record->name == shard.name;
 }
 
-double Seconds(const timeval& t) { return t.tv_sec + t.tv_usec * 1e-6; }
+double Seconds(const timeval& t) {
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+}
 
 std::string RunJson(const RunConfig& config, const RunRequest& request,
                     const std::vector<ShardRecord>& records,
@@ -132,8 +134,9 @@ RunOutcome RunPipeline(const RunConfig& config, const RunRequest& request) {
   }
   const ShardCounters& t = outcome.totals;
   const uint64_t non_blank = t.lines - t.blank_lines;
-  outcome.error_rate =
-      non_blank > 0 ? static_cast<double>(t.quarantined) / non_blank : 0.0;
+  outcome.error_rate = non_blank > 0 ? static_cast<double>(t.quarantined) /
+                                           static_cast<double>(non_blank)
+                                     : 0.0;
   outcome.max_error_rate =
       request.max_error_rate.value_or(config.pipeline.max_error_rate);
   outcome.error_rate_exceeded = outcome.error_rate > outcome.max_error_rate;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <span>
 
 #include "filters/doc_length.h"
 
@@ -65,8 +66,8 @@ RunConfig LoadRunConfig(ConfigFile config) {
       }
       throw ConfigError(message + " (see `needle stages list`)");
     }
-    if (std::find(wanted.begin(), wanted.begin() + i, wanted[i]) !=
-        wanted.begin() + i) {
+    const auto earlier = std::span(wanted).first(i);
+    if (std::find(earlier.begin(), earlier.end(), wanted[i]) != earlier.end()) {
       throw ConfigError(fmt::format("{}: stage '{}' is listed twice",
                                     config.Where("pipeline", "stages", i),
                                     wanted[i]));

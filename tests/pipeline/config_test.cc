@@ -29,7 +29,7 @@ struct ExampleOptions {
 
 // Writes `toml` to a file named run.toml and returns its path.
 std::string ConfigPath(const std::string& toml) {
-  const std::string path = MakeTempDir() + "/run.toml";
+  std::string path = MakeTempDir() + "/run.toml";
   WriteFile(path, toml);
   return path;
 }

@@ -17,7 +17,7 @@ struct Parsed {
 };
 
 std::unique_ptr<Parsed> ParseFixture(const std::string& name,
-                                     InputOptions options = {}) {
+                                     const InputOptions& options = {}) {
   Shard shard;
   shard.path = DataPath("reader/" + name);
   shard.name = name;

@@ -37,6 +37,7 @@ pid_t Start(const std::vector<std::string>& args, const std::string& dir) {
   std::vector<std::string> argv_storage = {NEEDLE_BINARY};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_storage.size() + 1);
   for (std::string& arg : argv_storage) argv.push_back(arg.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
@@ -65,7 +66,7 @@ Result RunNeedle(const std::vector<std::string>& args) {
 }
 
 std::string WriteConfig(const std::string& toml) {
-  const std::string path = MakeTempDir() + "/run.toml";
+  std::string path = MakeTempDir() + "/run.toml";
   WriteFile(path, toml);
   return path;
 }
@@ -143,9 +144,9 @@ TEST(NeedleTest, MissingInputIsAnErrorBeforeAnythingRuns) {
 // Twelve shards of real text, ~1.5 MB each, compressed slowly enough
 // (zstd level 15) that a run lasts long enough to be killed in the middle.
 std::string MakeCorpus() {
-  const std::string dir = MakeTempDir() + "/corpus";
+  std::string dir = MakeTempDir() + "/corpus";
   const auto brown = Lines(ReadFile(SampleDir() + "/brown.jsonl"));
-  for (int shard = 0; shard < 12; ++shard) {
+  for (size_t shard = 0; shard < 12; ++shard) {
     std::string text;
     for (size_t i = 0; i < 250; ++i) {
       text += brown[(shard * 250 + i) % brown.size()];
