@@ -14,6 +14,8 @@ Progress::Progress(uint64_t total_input_bytes, bool enabled)
 
 void Progress::Update(uint64_t input_bytes_done, uint64_t docs_done) {
   if (!enabled_) return;
+  last_bytes_ = input_bytes_done;
+  last_docs_ = docs_done;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_draw_ < std::chrono::milliseconds(200)) return;
   last_draw_ = now;
@@ -43,7 +45,10 @@ void Progress::Draw(uint64_t input_bytes_done, uint64_t docs_done) {
 }
 
 void Progress::Finish() {
-  if (drawn_) fmt::print(stderr, "\n");
+  if (!drawn_) return;
+  Draw(last_bytes_, last_docs_);  // the final figures, not the last throttled ones
+  fmt::print(stderr, "\n");
+  drawn_ = false;
 }
 
 }  // namespace needle

@@ -21,6 +21,8 @@ class Progress {
   uint64_t total_;
   bool enabled_;
   bool drawn_ = false;
+  uint64_t last_bytes_ = 0;
+  uint64_t last_docs_ = 0;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
 };
