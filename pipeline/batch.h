@@ -64,6 +64,7 @@ struct Batch {
   std::string kept_bytes;
   std::string rejected_bytes;
   std::string quarantine_bytes;
+  std::string dedup_records;  // with [dedup] enabled: keys of ok documents
 };
 
 // Keeps `text` alive as long as the batch and returns a view of it.

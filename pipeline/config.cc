@@ -247,26 +247,60 @@ void ConfigSection::Field(std::string_view key, uint64_t* value,
   ReadInteger(*impl_, key, value, help, min, max);
 }
 
+namespace {
+
+// Reads a number in [min, max]; `key` names it in the error.
+double ReadNumber(const ConfigSection::Impl& s, std::string_view key,
+                  const toml::node& node, double min, double max) {
+  const std::string what =
+      (min == -1e308 && max == 1e308)
+          ? std::string("a number")
+          : fmt::format("a number from {} to {}", min, max);
+  double v;
+  if (const auto* f = node.as_floating_point()) {
+    v = f->get();
+  } else if (const auto* i = node.as_integer()) {
+    v = static_cast<double>(i->get());
+  } else {
+    Expected(s, key, node, what);
+  }
+  if (!(v >= min && v <= max)) Expected(s, key, node, what);
+  return v;
+}
+
+}  // namespace
+
 void ConfigSection::Field(std::string_view key, double* value,
                           std::string_view help, double min, double max) {
   const toml::node* node = Lookup(*impl_, key, help);
-  if (node != nullptr) {
-    const std::string what =
-        (min == -1e308 && max == 1e308)
-            ? std::string("a number")
-            : fmt::format("a number from {} to {}", min, max);
-    double v;
-    if (const auto* f = node->as_floating_point()) {
-      v = f->get();
-    } else if (const auto* i = node->as_integer()) {
-      v = static_cast<double>(i->get());
-    } else {
-      Expected(*impl_, key, *node, what);
-    }
-    if (!(v >= min && v <= max)) Expected(*impl_, key, *node, what);
-    *value = v;
-  }
+  if (node != nullptr) *value = ReadNumber(*impl_, key, *node, min, max);
   *impl_->resolved += fmt::format("{} = {}\n", key, TomlFloat(*value));
+}
+
+void ConfigSection::Field(std::string_view key,
+                          std::map<std::string, double>* value,
+                          std::string_view help, double min, double max) {
+  const toml::node* node = Lookup(*impl_, key, help);
+  if (node != nullptr) {
+    const auto* table = node->as_table();
+    if (table == nullptr) {
+      Expected(*impl_, key, *node, "a table of numbers, { name = 0.5 }");
+    }
+    value->clear();
+    for (auto&& [name, element] : *table) {
+      const std::string full_key = fmt::format("{}.{}", key, name.str());
+      (*value)[std::string(name.str())] =
+          ReadNumber(*impl_, full_key, element, min, max);
+    }
+  }
+  std::string entries;
+  for (const auto& [name, number] : *value) {
+    entries += fmt::format("{}{} = {}", entries.empty() ? "" : ", ",
+                           TomlString(name), TomlFloat(number));
+  }
+  *impl_->resolved += entries.empty()
+                          ? fmt::format("{} = {{}}\n", key)
+                          : fmt::format("{} = {{ {} }}\n", key, entries);
 }
 
 void ConfigSection::Field(std::string_view key, std::string* value,

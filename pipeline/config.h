@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,10 @@ class ConfigSection {
   void Field(std::string_view key, std::string* value, std::string_view help);
   void Field(std::string_view key, std::vector<std::string>* value,
              std::string_view help);
+  // An inline table of numbers, `min_score_by_lang = { de = 0.5 }`, each
+  // checked against [min, max] (inclusive).
+  void Field(std::string_view key, std::map<std::string, double>* value,
+             std::string_view help, double min = -1e308, double max = 1e308);
   // A string restricted to `choices`.
   void Choice(std::string_view key, std::string* value,
               std::initializer_list<std::string_view> choices,

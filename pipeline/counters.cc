@@ -9,6 +9,15 @@ void StageCounters::Add(const StageCounters& other) {
   cpu_seconds += other.cpu_seconds;
 }
 
+void LanguageCounts::Add(const LanguageCounts& other) {
+  docs += other.docs;
+  bytes += other.bytes;
+  tokens += other.tokens;
+  kept_docs += other.kept_docs;
+  kept_bytes += other.kept_bytes;
+  kept_tokens += other.kept_tokens;
+}
+
 void ShardCounters::Add(const ShardCounters& other) {
   lines += other.lines;
   blank_lines += other.blank_lines;
@@ -22,6 +31,9 @@ void ShardCounters::Add(const ShardCounters& other) {
   for (size_t i = 0; i < other.stages.size(); ++i) {
     if (stages[i].name.empty()) stages[i].name = other.stages[i].name;
     stages[i].Add(other.stages[i]);
+  }
+  for (const auto& [language, counts] : other.languages) {
+    languages[language].Add(counts);
   }
 }
 

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,19 @@ struct StageCounters {
   void Add(const StageCounters& other);
 };
 
+// Documents by the language the `lang` stage gave them: all that reached
+// it and those kept; bytes of text; tokens where a stage recorded "tokens".
+struct LanguageCounts {
+  uint64_t docs = 0;
+  uint64_t bytes = 0;
+  uint64_t tokens = 0;
+  uint64_t kept_docs = 0;
+  uint64_t kept_bytes = 0;
+  uint64_t kept_tokens = 0;
+
+  void Add(const LanguageCounts& other);
+};
+
 struct ShardCounters {
   uint64_t lines = 0;        // lines read, blank ones included
   uint64_t blank_lines = 0;  // whitespace-only lines: no document, no fault
@@ -37,6 +52,8 @@ struct ShardCounters {
   uint64_t quarantined = 0;
   ReasonCounts reasons{};             // quarantine and reject reasons together
   std::vector<StageCounters> stages;  // in pipeline order
+  // By the "lang" signal, sorted by language; empty without a lang stage.
+  std::map<std::string, LanguageCounts, std::less<>> languages;
 
   void Add(const ShardCounters& other);
 };

@@ -90,6 +90,36 @@ void AppendQuarantineEntry(std::string_view shard_name, const Document& doc,
   out->append("}\n");
 }
 
+// Adds a kept or rejected document to its language's counts, when a stage
+// recorded "lang" on it.
+void CountLanguage(const Document& doc, ShardCounters* counters) {
+  const std::string* language = nullptr;
+  uint64_t tokens = 0;
+  for (const Signal& signal : doc.signals) {
+    if (signal.key == "lang") {
+      language = std::get_if<std::string>(&signal.value);
+    } else if (signal.key == "tokens") {
+      if (const auto* count = std::get_if<int64_t>(&signal.value)) {
+        tokens = static_cast<uint64_t>(*count);
+      }
+    }
+  }
+  if (language == nullptr) return;
+  auto it = counters->languages.find(*language);
+  if (it == counters->languages.end()) {
+    it = counters->languages.emplace(*language, LanguageCounts()).first;
+  }
+  LanguageCounts& counts = it->second;
+  ++counts.docs;
+  counts.bytes += doc.text.size();
+  counts.tokens += tokens;
+  if (doc.ok()) {
+    ++counts.kept_docs;
+    counts.kept_bytes += doc.text.size();
+    counts.kept_tokens += tokens;
+  }
+}
+
 }  // namespace
 
 EncodeOptions MakeEncodeOptions(const RunConfig& config) {
@@ -112,6 +142,7 @@ void EncodeBatch(const EncodeOptions& options, std::string_view shard_name,
   batch->quarantine_bytes.clear();
   ShardCounters& counters = batch->counters;
   for (const Document& doc : batch->docs) {
+    if (!IsQuarantineReason(doc.reason)) CountLanguage(doc, &counters);
     if (doc.ok()) {
       ++counters.kept;
       AppendAnnotated(options, doc, &kept);

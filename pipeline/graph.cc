@@ -2,7 +2,8 @@
 //
 //   read (serial source, ~batch_bytes of whole lines per batch, seq-numbered)
 //    -> limit (at most 2 x threads batches in flight: bounded memory)
-//    -> parse (parallel) -> stages (parallel) -> encode (parallel)
+//    -> parse (parallel) -> stages (parallel)
+//    -> dedup keys (parallel; with [dedup] enabled) -> encode (parallel)
 //    -> order (sequencer on seq: output order = input order)
 //    -> write (serial) -> back to limit's decrement
 //
@@ -18,6 +19,7 @@
 #include <memory>
 
 #include "pipeline/batch.h"
+#include "pipeline/dedup_step.h"
 #include "pipeline/encoder.h"
 #include "pipeline/parser.h"
 #include "pipeline/shard_reader.h"
@@ -82,6 +84,12 @@ void RunGraph(const GraphPlan& plan) {
         return batch;
       });
 
+  flow::function_node<BatchPtr, BatchPtr> dedup_keys(
+      graph, flow::unlimited, [&](BatchPtr batch) {
+        if (config.hasher) AppendDedupRecords(*config.hasher, batch.get());
+        return batch;
+      });
+
   flow::function_node<BatchPtr, BatchPtr> encode(
       graph, flow::unlimited, [&](BatchPtr batch) {
         EncodeBatch(encode_options, shards[batch->shard_index].name,
@@ -101,7 +109,8 @@ void RunGraph(const GraphPlan& plan) {
   flow::make_edge(read, limit);
   flow::make_edge(limit, parse);
   flow::make_edge(parse, stages);
-  flow::make_edge(stages, encode);
+  flow::make_edge(stages, dedup_keys);
+  flow::make_edge(dedup_keys, encode);
   flow::make_edge(encode, order);
   flow::make_edge(order, write);
   flow::make_edge(write, limit.decrementer());

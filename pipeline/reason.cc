@@ -19,7 +19,12 @@ constexpr std::array<std::string_view, kReasonCount> kReasonNames = {
     "stage_error",
     "too_short",
     "too_long",
+    "lang_not_allowed",
+    "lang_low_score",
+    "exact_duplicate",
+    "near_duplicate",
 };
+static_assert(!kReasonNames.back().empty(), "every Reason needs a name");
 
 }  // namespace
 

@@ -25,10 +25,15 @@ enum class Reason : uint8_t {
   kUnreadableFile,   // the shard could not be opened or read at all
   kStageError,       // a stage threw on this document
   // Stage rejects.
-  kTooShort,  // doc_length: fewer than min_chars characters
-  kTooLong,   // doc_length: more than max_chars characters
+  kTooShort,        // doc_length: fewer than min_chars characters
+  kTooLong,         // doc_length: more than max_chars characters
+  kLangNotAllowed,  // lang: top language not in [lang].languages
+  kLangLowScore,    // lang: top language's probability below its min_score
+  kExactDuplicate,  // dedup: same normalized text as the kept document
+  kNearDuplicate,   // dedup: shares a MinHash band bucket with its cluster
+  kCount,           // not a reason: the number of reasons
 };
-inline constexpr int kReasonCount = static_cast<int>(Reason::kTooLong) + 1;
+inline constexpr int kReasonCount = static_cast<int>(Reason::kCount);
 
 std::string_view ReasonName(Reason reason);
 std::optional<Reason> ReasonFromName(std::string_view name);

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "pipeline/atomic_file.h"
+#include "pipeline/dedup_step.h"
 #include "pipeline/encoder.h"
 #include "pipeline/graph.h"
 #include "pipeline/json_text.h"
@@ -128,9 +129,14 @@ RunOutcome RunPipeline(const RunConfig& config, const RunRequest& request) {
       throw std::runtime_error(
           fmt::format("{}: shard record missing after the run", record_path));
     }
-    outcome.totals.Add(record->counters);
     outcome.shards_resumed += resumed[i];
     records.push_back(std::move(*record));
+  }
+  if (config.hasher) {
+    records = DeduplicateShards(config, shards, records, request.out_dir);
+  }
+  for (const ShardRecord& record : records) {
+    outcome.totals.Add(record.counters);
   }
   const ShardCounters& t = outcome.totals;
   const uint64_t non_blank = t.lines - t.blank_lines;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pipeline/options.h"
+#include "pipeline/minhash.h"
 #include "stages/stage.h"
 
 namespace needle {
@@ -16,6 +17,8 @@ struct RunConfig {
   OutputOptions output;
   PipelineOptions pipeline;
   std::vector<std::unique_ptr<Stage>> stages;  // in pipeline order
+  DedupOptions dedup;
+  std::unique_ptr<const MinHasher> hasher;  // set when dedup.enabled
   std::string path;
   std::string resolved_toml;  // what `needle config show` prints
   std::string hash;           // of resolved_toml; guards resume

@@ -31,6 +31,22 @@ bool ReadReasonCounts(simdjson::dom::object object, ReasonCounts* counts) {
   return true;
 }
 
+bool ReadLanguageCounts(
+    simdjson::dom::object object,
+    std::map<std::string, LanguageCounts, std::less<>>* languages) {
+  for (auto field : object) {
+    LanguageCounts& l = (*languages)[std::string(field.key)];
+    if (field.value["docs"].get(l.docs) || field.value["bytes"].get(l.bytes) ||
+        field.value["tokens"].get(l.tokens) ||
+        field.value["kept_docs"].get(l.kept_docs) ||
+        field.value["kept_bytes"].get(l.kept_bytes) ||
+        field.value["kept_tokens"].get(l.kept_tokens)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void AppendCountersJson(const ShardCounters& c, std::string* out) {
@@ -53,7 +69,19 @@ void AppendCountersJson(const ShardCounters& c, std::string* out) {
     fmt::format_to(std::back_inserter(*out), ",\"cpu_seconds\":{:.3f}}}",
                    s.cpu_seconds);
   }
-  out->append("]}");
+  out->append("],\"languages\":{");
+  bool first = true;
+  for (const auto& [language, l] : c.languages) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(language, out);
+    fmt::format_to(std::back_inserter(*out),
+                   ":{{\"docs\":{},\"bytes\":{},\"tokens\":{},"
+                   "\"kept_docs\":{},\"kept_bytes\":{},\"kept_tokens\":{}}}",
+                   l.docs, l.bytes, l.tokens, l.kept_docs, l.kept_bytes,
+                   l.kept_tokens);
+  }
+  out->append("}}");
 }
 
 std::string ShardRecordJson(const ShardRecord& r) {
@@ -115,6 +143,12 @@ std::optional<ShardRecord> ReadShardRecord(const std::string& path) {
     }
     s.name = stage_name;
     c.stages.push_back(std::move(s));
+  }
+  // Absent from records written before per-language counts existed.
+  simdjson::dom::object languages;
+  if (!counts["languages"].get(languages) &&
+      !ReadLanguageCounts(languages, &c.languages)) {
+    return std::nullopt;
   }
   return r;
 }

@@ -10,14 +10,15 @@
 namespace needle {
 
 ShardPaths PathsFor(const std::string& out_dir, const Shard& shard,
-                    Codec codec) {
+                    Codec codec, bool staged) {
   const std::string extension = std::string(".jsonl") + CodecExtension(codec);
+  const std::string base = staged ? out_dir + "/staged" : out_dir;
   return {
-      .kept = fmt::format("{}/kept/{}{}", out_dir, shard.stem, extension),
-      .rejected =
-          fmt::format("{}/rejected/{}{}", out_dir, shard.stem, extension),
+      .kept = fmt::format("{}/kept/{}{}", base, shard.stem, extension),
+      .rejected = fmt::format("{}/rejected/{}{}", base, shard.stem, extension),
       .quarantine = fmt::format("{}/quarantine/{}.jsonl", out_dir, shard.stem),
       .record = fmt::format("{}/done/{}.json", out_dir, shard.stem),
+      .keys = fmt::format("{}/dedup/keys/{}.bin", out_dir, shard.stem),
   };
 }
 
@@ -27,12 +28,14 @@ ShardWriter::ShardWriter(const GraphPlan& plan, Codec codec)
 }
 
 void ShardWriter::Open(const Shard& shard) {
-  paths_ = PathsFor(plan_.out_dir, shard, codec_);
+  const bool dedup = plan_.config->hasher != nullptr;
+  paths_ = PathsFor(plan_.out_dir, shard, codec_, dedup);
   // Outputs a previous run left for this shard would otherwise survive
   // where this run writes none (no rejects, no faults this time).
   std::remove(paths_.rejected.c_str());
   std::remove(paths_.quarantine.c_str());
   kept_ = std::make_unique<AtomicFile>(paths_.kept);
+  if (dedup) keys_ = std::make_unique<AtomicFile>(paths_.keys);
   counters_ = ShardCounters();
 }
 
@@ -42,6 +45,7 @@ void ShardWriter::Write(const Batch& batch) {
     open_shard_ = batch.shard_index;
   }
   kept_->Append(batch.kept_bytes);
+  if (keys_) keys_->Append(batch.dedup_records);
   if (!batch.rejected_bytes.empty()) {
     if (!rejected_) rejected_ = std::make_unique<AtomicFile>(paths_.rejected);
     rejected_->Append(batch.rejected_bytes);
@@ -69,6 +73,8 @@ void ShardWriter::Complete(const Batch& batch) {
   kept_->Commit();
   if (rejected_) rejected_->Commit();
   if (quarantine_) quarantine_->Commit();
+  if (keys_) keys_->Commit();
+  keys_.reset();
   kept_.reset();
   rejected_.reset();
   quarantine_.reset();

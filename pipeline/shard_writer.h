@@ -7,6 +7,8 @@
 //   OUT/rejected/<stem>.jsonl<.zst|.gz>   when write_rejected and non-empty
 //   OUT/quarantine/<stem>.jsonl           when the shard had faults
 //   OUT/done/<stem>.json                  last: the shard's record
+// With dedup, kept and rejected go under OUT/staged/ instead, and the keys
+// to OUT/dedup/keys/<stem>.bin (see pipeline/dedup_step.h).
 // Batches arrive in seq order, so one shard is open at a time.
 
 #include <memory>
@@ -22,9 +24,12 @@ namespace needle {
 // Where a shard's outputs go; shared with the resume logic.
 struct ShardPaths {
   std::string kept, rejected, quarantine, record;
+  std::string keys;  // dedup keys (pipeline/dedup_step.h)
 };
+// With `staged`, kept and rejected are the annotate step's outputs under
+// OUT/staged/, which dedup's finalize step turns into the final ones.
 ShardPaths PathsFor(const std::string& out_dir, const Shard& shard,
-                    Codec codec);
+                    Codec codec, bool staged = false);
 
 class ShardWriter {
  public:
@@ -42,6 +47,7 @@ class ShardWriter {
   std::unique_ptr<AtomicFile> kept_;
   std::unique_ptr<AtomicFile> rejected_;
   std::unique_ptr<AtomicFile> quarantine_;
+  std::unique_ptr<AtomicFile> keys_;
   ShardCounters counters_;
   size_t open_shard_ = SIZE_MAX;
   ReasonCounts warned_{};  // per reason: already warned about

@@ -20,8 +20,11 @@ namespace needle {
 struct StageInfo {
   std::string_view name;         // registry name = config section name
   std::string_view description;  // one line, for `needle stages list`
-  // Reads [name] from the config and builds the stage.
-  std::unique_ptr<Stage> (*make)(ConfigFile& config, const StageInfo& info);
+  // Reads [name] from the config and builds the stage; with build false,
+  // only reads the options and returns nullptr (`needle config defaults`
+  // resolves every stage's options without loading any model).
+  std::unique_ptr<Stage> (*make)(ConfigFile& config, const StageInfo& info,
+                                 bool build);
 };
 
 std::span<const StageInfo> RegisteredStages();

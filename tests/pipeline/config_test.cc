@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "pipeline/options.h"
 #include "tests/test_util.h"
 
@@ -144,6 +146,60 @@ TEST(ConfigTest, ClosestNameStaysWithinThreeEdits) {
   EXPECT_EQ(ClosestName("gopher_qualty", {"gopher_quality", "doc_length"}),
             "gopher_quality");
   EXPECT_EQ(ClosestName("tokens", {"gopher_quality", "doc_length"}), "");
+}
+
+struct ScoreOptions {
+  std::map<std::string, double> min_score_by_lang = {{"en", 0.5}};
+
+  void Visit(ConfigSection& s) {
+    s.Field("min_score_by_lang", &min_score_by_lang, "Per language.", 0.0, 1.0);
+  }
+};
+
+// Reads [scores] of `toml`: the options, or the error without its directory.
+std::pair<ScoreOptions, std::string> ReadScores(const std::string& toml) {
+  const std::string path = ConfigPath(toml);
+  ScoreOptions options;
+  try {
+    ConfigFile file = ConfigFile::Load(path);
+    file.Read("scores", "Scores", &options);
+    return {options, file.resolved_toml()};
+  } catch (const ConfigError& error) {
+    std::string message = error.what();
+    return {options, message.substr(path.rfind('/') + 1)};
+  }
+}
+
+TEST(ConfigTest, InlineTableOfNumbersReplacesTheDefault) {
+  const auto [options, resolved] =
+      ReadScores("[scores]\nmin_score_by_lang = { de = 0.5, fr = 1 }\n");
+  EXPECT_EQ(options.min_score_by_lang,
+            (std::map<std::string, double>{{"de", 0.5}, {"fr", 1.0}}));
+  EXPECT_EQ(resolved,
+            "# Scores\n[scores]\n# Per language.\n"
+            "min_score_by_lang = { \"de\" = 0.5, \"fr\" = 1.0 }\n");
+  EXPECT_EQ(ReadScores("").second,
+            "# Scores\n[scores]\n# Per language.\n"
+            "min_score_by_lang = { \"en\" = 0.5 }\n");
+  EXPECT_EQ(ReadScores("[scores]\nmin_score_by_lang = {}\n").second,
+            "# Scores\n[scores]\n# Per language.\nmin_score_by_lang = {}\n");
+}
+
+TEST(ConfigTest, InlineTableValueOutOfRangePointsAtTheValue) {
+  EXPECT_EQ(
+      ReadScores("[scores]\nmin_score_by_lang = { de = 0.5, fr = 2 }\n").second,
+      "run.toml:2:38: expected a number from 0 to 1 for "
+      "min_score_by_lang.fr, got integer 2");
+  EXPECT_EQ(
+      ReadScores("[scores]\nmin_score_by_lang = { de = \"high\" }\n").second,
+      "run.toml:2:28: expected a number from 0 to 1 for "
+      "min_score_by_lang.de, got string \"high\"");
+}
+
+TEST(ConfigTest, NonTableForATableOfNumbersIsRejected) {
+  EXPECT_EQ(ReadScores("[scores]\nmin_score_by_lang = [\"de\"]\n").second,
+            "run.toml:2:21: expected a table of numbers, { name = 0.5 } for "
+            "min_score_by_lang, got an array");
 }
 
 }  // namespace

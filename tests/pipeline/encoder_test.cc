@@ -75,6 +75,38 @@ TEST(EncoderTest, RejectedDocumentsAreOnlyCountedUnlessWritten) {
   EXPECT_EQ(batch.counters.rejected, 1u);
 }
 
+TEST(EncoderTest, CountsDocumentsBytesAndTokensPerLanguage) {
+  Batch batch;
+  auto add = [&](std::string_view text, const char* lang, int64_t tokens,
+                 Reason reason) {
+    Document doc = KeptDocument(R"({"text":"x"})");
+    doc.text = text;
+    doc.reason = reason;
+    if (lang != nullptr) doc.signals.push_back({"lang", std::string(lang)});
+    if (tokens >= 0) doc.signals.push_back({"tokens", tokens});
+    batch.docs.push_back(doc);
+  };
+  add("hello", "en", 2, Reason::kOk);
+  add("hi", "en", 1, Reason::kLangLowScore);
+  add("hallo", "de", -1, Reason::kOk);          // no token count
+  add("no language", nullptr, 3, Reason::kOk);  // no lang stage ran
+  add("faulty", "fr", 1, Reason::kStageError);  // quarantined: not counted
+  EncodeBatch(PlainOutput(), "a.jsonl", &batch);
+  const auto& languages = batch.counters.languages;
+  ASSERT_EQ(languages.size(), 2u);
+  const LanguageCounts& en = languages.at("en");
+  EXPECT_EQ(en.docs, 2u);
+  EXPECT_EQ(en.bytes, 7u);
+  EXPECT_EQ(en.tokens, 3u);
+  EXPECT_EQ(en.kept_docs, 1u);
+  EXPECT_EQ(en.kept_bytes, 5u);
+  EXPECT_EQ(en.kept_tokens, 2u);
+  const LanguageCounts& de = languages.at("de");
+  EXPECT_EQ(de.docs, 1u);
+  EXPECT_EQ(de.kept_bytes, 5u);
+  EXPECT_EQ(de.tokens, 0u);
+}
+
 TEST(EncoderTest, QuarantineEntryHasPlaceReasonDetailAndRaw) {
   Batch batch;
   Document doc = KeptDocument(R"({"text":42})");

@@ -1,0 +1,241 @@
+// Throughput of the `lang` stage against the fastText command-line tool on
+// the same text, side by side in one run (issue 3). Prints, never asserts.
+//
+//   build/bench/lang_id_bench [--repeat N] [--model PATH]
+//
+// Text: every document of data/sample/udhr.jsonl.gz and brown.jsonl. The
+// stage runs LangId::Process() on batches of documents on TBB threads, as
+// the pipeline does, at 1 and 2 threads (one shared stage, one thread per
+// core). The CLI runs `fasttext predict-prob MODEL FILE 1 >/dev/null` on
+// the prepared lines of the same documents, once alone and twice at once.
+// MB/s are of document text (1 MB = 1e6 bytes); the fastest of N runs is
+// reported, since other work on the machine only ever slows a run down.
+
+#include <fmt/format.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/sample_text.h"
+#include "stages/lang_id.h"
+
+namespace needle {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// User plus system CPU seconds of this process's threads, or of its
+// finished children (the CLI runs).
+double CpuSeconds(int who) {
+  rusage usage{};
+  getrusage(who, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) +
+           static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+struct Timing {
+  double wall = 1e300;  // seconds
+  double cpu = 1e300;   // CPU seconds, all threads or processes together
+};
+
+// The fastest of `repeat` runs of `run`, wall and CPU time each.
+template <class F>
+Timing Fastest(int repeat, int who, F run) {
+  Timing best;
+  for (int i = 0; i < repeat; ++i) {
+    const double cpu = CpuSeconds(who);
+    const auto start = Clock::now();
+    run();
+    best.wall = std::min(best.wall, SecondsSince(start));
+    best.cpu = std::min(best.cpu, CpuSeconds(who) - cpu);
+  }
+  return best;
+}
+
+struct Batches {
+  std::vector<std::vector<Document>> batches;
+  uint64_t bytes = 0;
+};
+
+// Batches of about 256 KiB: smaller than the pipeline's 2 MiB, so that 13 MB
+// split over two threads ends evenly and the scaling measured is the
+// stage's, not the last batch's.
+Batches MakeBatches(const std::vector<std::string>& texts) {
+  constexpr uint64_t kBatchBytes = 256 << 10;
+  Batches out;
+  uint64_t in_batch = kBatchBytes;
+  for (const std::string& text : texts) {
+    if (in_batch >= kBatchBytes) {
+      out.batches.emplace_back();
+      in_batch = 0;
+    }
+    Document doc;
+    doc.text = text;
+    out.batches.back().push_back(doc);
+    in_batch += text.size();
+    out.bytes += text.size();
+  }
+  return out;
+}
+
+// Processes every batch on `arena`'s threads, as the pipeline's flow graph
+// does: TBB threads that live across runs, each keeping its buffers. The
+// documents are reset first, as fresh documents, signals unallocated.
+void RunStage(const LangId& stage, Batches& work,
+              oneapi::tbb::task_arena& arena) {
+  for (auto& batch : work.batches) {
+    for (Document& doc : batch) {
+      doc.signals = {};
+      doc.reason = Reason::kOk;
+    }
+  }
+  arena.execute([&] {
+    oneapi::tbb::parallel_for(size_t{0}, work.batches.size(), [&](size_t b) {
+      stage.Process(work.batches[b]);
+    });
+  });
+}
+
+void Run(const std::string& cmd) {
+  if (std::system(cmd.c_str()) != 0) {
+    throw std::runtime_error("failed: " + cmd);
+  }
+}
+
+int Main(int argc, char** argv) {
+  int repeat = 5;
+  std::string model = std::string(NEEDLE_SOURCE_DIR) + "/models/lid.176.ftz";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--repeat") {
+      repeat = std::max(1, std::atoi(argv[i + 1]));
+    } else if (flag == "--model") {
+      model = argv[i + 1];
+    }
+  }
+  const std::string sample = std::string(NEEDLE_SOURCE_DIR) + "/data/sample/";
+  std::vector<std::string> texts;
+  for (const char* shard : {"udhr.jsonl.gz", "brown.jsonl"}) {
+    for (bench::SampleDoc& doc : bench::ReadSample(sample + shard)) {
+      texts.push_back(std::move(doc.text));
+    }
+  }
+  Batches work = MakeBatches(texts);
+  const double mb = static_cast<double>(work.bytes) / 1e6;
+
+  char dir_template[] = "/tmp/lang_id_bench-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  const std::string prepared = dir + "/prepared.txt";
+  const std::string empty = dir + "/empty.txt";
+  {
+    std::ofstream out(prepared, std::ios::binary);
+    for (const std::string& text : texts)
+      out << LangId::Prepare(text, 0) << '\n';
+    std::ofstream touch(empty);
+  }
+
+  LangId::Options options;
+  options.model_path = model;
+  options.min_score = 0;
+  const auto load_start = Clock::now();
+  const LangId stage(options);
+  const double load_seconds = SecondsSince(load_start);
+
+  fmt::print("lang_id_bench: {} documents, {:.2f} MB of text, model {}\n",
+             texts.size(), mb, model);
+  fmt::print("machine: {} cores online; fastest of {} runs each\n",
+             std::thread::hardware_concurrency(), repeat);
+  fmt::print("stage model load: {:.3f} s\n\n", load_seconds);
+
+  oneapi::tbb::task_arena one_thread(1);
+  oneapi::tbb::task_arena two_threads(2);
+  RunStage(stage, work, one_thread);  // warm up: buffers, page cache
+  RunStage(stage, work, two_threads);
+  const Timing stage1 =
+      Fastest(repeat, RUSAGE_SELF, [&] { RunStage(stage, work, one_thread); });
+  const Timing stage2 =
+      Fastest(repeat, RUSAGE_SELF, [&] { RunStage(stage, work, two_threads); });
+
+  const std::string cli = "fasttext predict-prob " + model + " ";
+  const Timing startup = Fastest(repeat, RUSAGE_CHILDREN,
+                                 [&] { Run(cli + empty + " 1 >/dev/null"); });
+  const Timing cli1 = Fastest(repeat, RUSAGE_CHILDREN,
+                              [&] { Run(cli + prepared + " 1 >/dev/null"); });
+  const Timing cli2 = Fastest(repeat, RUSAGE_CHILDREN, [&] {
+    Run("(" + cli + prepared + " 1 >/dev/null & " + cli + prepared +
+        " 1 >/dev/null & wait)");
+  });
+
+  // Per core: MB over wall seconds, divided by the cores in use; per CPU
+  // second: MB over the CPU time actually spent, which other work on the
+  // machine does not inflate. The CLI's startup (model load) is left out.
+  struct Row {
+    std::string what;
+    int cores;
+    double mb;
+    Timing time;
+  };
+  const std::vector<Row> rows = {
+      {"lang stage, 1 thread", 1, mb, stage1},
+      {"lang stage, 2 threads", 2, mb, stage2},
+      {"fasttext CLI, 1 process",
+       1,
+       mb,
+       {cli1.wall - startup.wall, cli1.cpu - startup.cpu}},
+      {"fasttext CLI, 2 processes at once",
+       2,
+       2 * mb,
+       {cli2.wall - startup.wall, cli2.cpu - 2 * startup.cpu}},
+  };
+  fmt::print("{:<34} {:>8} {:>8} {:>14} {:>16}\n", "", "wall s", "CPU s",
+             "MB/s per core", "MB per CPU-s");
+  std::vector<double> per_core;
+  std::vector<double> per_cpu;
+  for (const Row& row : rows) {
+    per_core.push_back(row.mb / row.time.wall / row.cores);
+    per_cpu.push_back(row.mb / row.time.cpu);
+    fmt::print("{:<34} {:>8.3f} {:>8.3f} {:>14.1f} {:>16.1f}\n", row.what,
+               row.time.wall, row.time.cpu, per_core.back(), per_cpu.back());
+  }
+  fmt::print(
+      "\nstage / CLI, MB/s per core: {:.2f}x at 1 thread, {:.2f}x at 2\n",
+      per_core[0] / per_core[2], per_core[1] / per_core[3]);
+  fmt::print("stage / CLI, MB per CPU-second: {:.2f}x\n",
+             per_cpu[0] / per_cpu[2]);
+  fmt::print("stage scaling, 2 threads / 1 thread (wall): {:.2f}x\n",
+             stage1.wall / stage2.wall);
+  fmt::print("CLI startup (model load, empty input): {:.3f} s\n", startup.wall);
+
+  std::remove(prepared.c_str());
+  std::remove(empty.c_str());
+  ::rmdir(dir.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace needle
+
+int main(int argc, char** argv) {
+  try {
+    return needle::Main(argc, argv);
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "lang_id_bench: {}\n", error.what());
+    return 1;
+  }
+}
