@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <simdjson.h>
 #include <xxhash.h>
 
 #include <cmath>
@@ -13,11 +14,11 @@
 #include "pipeline/atomic_file.h"
 #include "pipeline/byte_source.h"
 #include "pipeline/compress.h"
+#include "pipeline/dedup_index.h"
 #include "pipeline/encoder.h"
 #include "pipeline/json_text.h"
 #include "pipeline/shard_reader.h"
 #include "pipeline/shard_writer.h"
-#include "pipeline/dedup_index.h"
 
 namespace needle {
 namespace {
@@ -76,7 +77,11 @@ bool TakeKeyRecord(std::string_view* in, size_t bands, KeyRecord* record) {
 }
 
 // A decision record, one per staged document.
-enum class Fate : uint8_t { kKept = 0, kExactDuplicate = 1, kNearDuplicate = 2 };
+enum class Fate : uint8_t {
+  kKept = 0,
+  kExactDuplicate = 1,
+  kNearDuplicate = 2
+};
 
 struct DecisionRecord {
   Fate fate = Fate::kKept;
@@ -215,6 +220,29 @@ void CopyFile(const std::string& path, AtomicFile* out) {
   std::fclose(in);
 }
 
+// A removed document no longer counts as kept for its language: reads its
+// language, text bytes and tokens back from the staged line.
+void UncountKeptLanguage(std::string_view line, const InputOptions& input,
+                         simdjson::dom::parser& parser,
+                         ShardCounters* counters) {
+  simdjson::dom::element root;
+  std::string_view text;
+  std::string_view language;
+  if (parser.parse(line.data(), line.size(), true).get(root) ||
+      root[input.text_field].get(text) ||
+      root["needle"]["signals"]["lang"].get(language)) {
+    return;  // no language recorded: nothing counted
+  }
+  const auto it = counters->languages.find(language);
+  if (it == counters->languages.end()) return;
+  int64_t tokens = 0;
+  if (root["needle"]["signals"]["tokens"].get(tokens)) tokens = 0;
+  LanguageCounts& counts = it->second;
+  --counts.kept_docs;
+  counts.kept_bytes -= text.size();
+  counts.kept_tokens -= static_cast<uint64_t>(tokens);
+}
+
 // Step 3 for one shard: streams the staged documents in batches of lines.
 ShardRecord Finalize(const RunConfig& config, const Shard& shard,
                      const ShardRecord& annotated, const std::string& out_dir,
@@ -234,6 +262,8 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
     CopyFile(staged.rejected, rejected.get());  // the stages' rejects
   }
 
+  ShardRecord record = annotated;
+  simdjson::dom::parser parser;
   StageCounters stage;
   stage.name = std::string(kDedupStage);
   Shard staged_shard = shard;
@@ -250,9 +280,8 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
     rejected_plain.clear();
     for (const Document& doc : batch.docs) {
       if (doc.reason != Reason::kOk) {
-        throw std::runtime_error(fmt::format("{}: damaged at line {}: {}",
-                                             staged.kept, doc.line,
-                                             doc.detail));
+        throw std::runtime_error(fmt::format(
+            "{}: damaged at line {}: {}", staged.kept, doc.line, doc.detail));
       }
       if (!TakeDecision(&decisions, &decision)) {
         throw std::runtime_error(fmt::format(
@@ -266,8 +295,11 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
         continue;
       }
       ++stage.rejects[static_cast<int>(decision.fate == Fate::kExactDuplicate
-                                            ? Reason::kExactDuplicate
-                                            : Reason::kNearDuplicate)];
+                                           ? Reason::kExactDuplicate
+                                           : Reason::kNearDuplicate)];
+      if (!record.counters.languages.empty()) {
+        UncountKeptLanguage(doc.raw, config.input, parser, &record.counters);
+      }
       if (encode.write_rejected) {
         AddDuplicateFields(doc.raw, decision, &rejected_plain);
         rejected_plain.push_back('\n');
@@ -294,7 +326,6 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
   kept.Commit();
   if (rejected) rejected->Commit();
 
-  ShardRecord record = annotated;
   record.config_hash = annotated.config_hash + "+" + cluster_hash;
   ShardCounters& c = record.counters;
   const uint64_t removed = stage.docs_in - stage.docs_out;
@@ -339,8 +370,8 @@ std::vector<ShardRecord> DeduplicateShards(
     const std::vector<ShardRecord>& annotated, const std::string& out_dir) {
   const std::string cluster_hash = ClusterInputsHash(annotated);
   const std::string marker = out_dir + "/dedup/done.txt";
-  const bool clustered = std::filesystem::exists(marker) &&
-                         ReadAll(marker) == cluster_hash + "\n";
+  const bool clustered =
+      std::filesystem::exists(marker) && ReadAll(marker) == cluster_hash + "\n";
   if (!clustered) {
     std::remove(marker.c_str());
     Cluster(config, shards, out_dir);

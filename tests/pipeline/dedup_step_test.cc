@@ -117,19 +117,42 @@ TEST(DedupStepTest, RemovesExactAndNearDuplicatesAcrossShards) {
   // The first copy in input order is kept and knows its cluster's size.
   const auto kept_a = Lines(Decompressed(out + "/kept/a.jsonl.zst"));
   ASSERT_EQ(kept_a.size(), 60u);
-  EXPECT_NE(kept_a[0].find("\"dup_count\":2}"), std::string::npos)
-      << kept_a[0];
+  EXPECT_NE(kept_a[0].find("\"dup_count\":2}"), std::string::npos) << kept_a[0];
   EXPECT_NE(kept_a[59].find("\"dup_count\":1}"), std::string::npos);
   const auto rejected_b = Lines(Decompressed(out + "/rejected/b.jsonl.zst"));
   ASSERT_EQ(rejected_b.size(), 20u);
-  EXPECT_NE(rejected_b[0].find(
-                R"("needle":{"reason":"exact_duplicate","stage":"dedup","duplicate_of":"brown-ca01",)"),
-            std::string::npos)
+  EXPECT_NE(
+      rejected_b[0].find(
+          R"("needle":{"reason":"exact_duplicate","stage":"dedup","duplicate_of":"brown-ca01",)"),
+      std::string::npos)
       << rejected_b[0];
   const auto rejected_c = Lines(Decompressed(out + "/rejected/c.jsonl.zst"));
   ASSERT_EQ(rejected_c.size(), 20u);
   EXPECT_NE(rejected_c[0].find(R"("reason":"near_duplicate")"),
             std::string::npos);
+}
+
+// Labels every document "en", as the lang stage would.
+class EnglishEverywhere final : public Stage {
+ public:
+  std::string_view name() const override { return "lang"; }
+  void Process(std::span<Document> docs) const override {
+    for (Document& doc : docs) {
+      if (doc.ok()) doc.signals.push_back({"lang", std::string("en")});
+    }
+  }
+};
+
+TEST(DedupStepTest, RemovedDocumentsLeaveTheirLanguagesKeptCounts) {
+  RunConfig config = DedupConfig();
+  config.stages.push_back(std::make_unique<EnglishEverywhere>());
+  const RunOutcome outcome =
+      RunPipeline(config, RequestFor({MakeCorpus()}, MakeTempDir()));
+  const LanguageCounts& english = outcome.totals.languages.at("en");
+  EXPECT_EQ(english.docs, 140u);
+  EXPECT_EQ(english.kept_docs, outcome.totals.kept);
+  EXPECT_EQ(english.kept_docs, 100u);
+  EXPECT_LT(english.kept_bytes, english.bytes);
 }
 
 TEST(DedupStepTest, SameOutputsAtOneAndTwoThreads) {
@@ -194,7 +217,8 @@ TEST(DedupStepTest, ResumeRedoesOnlyWhatIsMissing) {
 
   // An annotate shard redone (its record gone): dedup follows.
   fs::remove(out + "/done/a.json");
-  const RunOutcome again = RunPipeline(DedupConfig(), RequestFor({corpus}, out));
+  const RunOutcome again =
+      RunPipeline(DedupConfig(), RequestFor({corpus}, out));
   EXPECT_EQ(again.shards_resumed, 2u);
   EXPECT_EQ(OutputFiles(out), complete);
 }
