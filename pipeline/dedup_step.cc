@@ -161,6 +161,25 @@ void Cluster(const RunConfig& config, std::span<const Shard> shards,
   }
   shard_begin.push_back(next_doc);
   const std::vector<DedupDecision> decisions = index.Resolve();
+  uint64_t clusters = 0;  // with more than one member
+  uint64_t key_bytes = 0;
+  for (const Shard& shard : shards) {
+    key_bytes += std::filesystem::file_size(
+        PathsFor(out_dir, shard, Codec::kPlain).keys);
+  }
+  for (uint64_t doc = 0; doc < decisions.size(); ++doc) {
+    clusters +=
+        decisions[doc].kept_doc == doc && decisions[doc].cluster_size > 1;
+  }
+  WriteFileAtomically(
+      out_dir + "/dedup/stats.json",
+      fmt::format("{{\"documents\":{},\"clusters_with_duplicates\":{},"
+                  "\"key_bytes_per_document\":{:.1f},\"spilled_bytes\":{}}}",
+                  decisions.size(), clusters,
+                  decisions.empty() ? 0.0
+                                    : static_cast<double>(key_bytes) /
+                                          static_cast<double>(decisions.size()),
+                  index.spilled_bytes()));
 
   for (size_t s = 0; s < shards.size(); ++s) {
     std::string out;

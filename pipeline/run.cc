@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "pipeline/atomic_file.h"
 #include "pipeline/dedup_step.h"
@@ -64,6 +66,13 @@ std::string RunJson(const RunConfig& config, const RunRequest& request,
   }
   out += "],\n\"counts\":";
   AppendCountersJson(outcome.totals, &out);
+  if (config.hasher) {
+    // Written by the cluster step (pipeline/dedup_step.cc).
+    std::ifstream stats(request.out_dir + "/dedup/stats.json");
+    std::stringstream text;
+    text << stats.rdbuf();
+    out += ",\n\"dedup\":" + text.str();
+  }
   fmt::format_to(std::back_inserter(out),
                  ",\n\"error_rate\":{:.6f},\n\"max_error_rate\":{},\n"
                  "\"timing\":{{\"threads\":{},\"wall_seconds\":{:.3f},"
