@@ -21,8 +21,8 @@ namespace needle {
 
 struct DedupDocument {
   DedupKeys keys;
-  uint64_t length = 0;   // characters, for keep = "longest"
-  double quality = 0;    // quality_score, for keep = "highest_quality"
+  uint64_t length = 0;  // characters, for keep = "longest"
+  double quality = 0;   // quality_score, for keep = "highest_quality"
   bool has_quality = false;
 };
 

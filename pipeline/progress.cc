@@ -46,7 +46,8 @@ void Progress::Draw(uint64_t input_bytes_done, uint64_t docs_done) {
 
 void Progress::Finish() {
   if (!drawn_) return;
-  Draw(last_bytes_, last_docs_);  // the final figures, not the last throttled ones
+  Draw(last_bytes_,
+       last_docs_);  // the final figures, not the last throttled ones
   fmt::print(stderr, "\n");
   drawn_ = false;
 }

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/options.h"
 #include "pipeline/minhash.h"
+#include "pipeline/options.h"
 #include "stages/stage.h"
 
 namespace needle {

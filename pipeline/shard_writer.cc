@@ -9,8 +9,8 @@
 
 namespace needle {
 
-ShardPaths PathsFor(const std::string& out_dir, const Shard& shard,
-                    Codec codec, bool staged) {
+ShardPaths PathsFor(const std::string& out_dir, const Shard& shard, Codec codec,
+                    bool staged) {
   const std::string extension = std::string(".jsonl") + CodecExtension(codec);
   const std::string base = staged ? out_dir + "/staged" : out_dir;
   return {

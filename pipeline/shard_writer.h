@@ -28,8 +28,8 @@ struct ShardPaths {
 };
 // With `staged`, kept and rejected are the annotate step's outputs under
 // OUT/staged/, which dedup's finalize step turns into the final ones.
-ShardPaths PathsFor(const std::string& out_dir, const Shard& shard,
-                    Codec codec, bool staged = false);
+ShardPaths PathsFor(const std::string& out_dir, const Shard& shard, Codec codec,
+                    bool staged = false);
 
 class ShardWriter {
  public:

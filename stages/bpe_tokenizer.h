@@ -29,11 +29,12 @@ namespace needle {
 
 class BpeTokenizer;
 
-// One thread's memo of short pieces' token counts (a fixed-size,
-// direct-mapped table: a new piece evicts the one in its slot) and scratch
-// for merging long pieces. Allocates once, when first used; after that
-// counting allocates nothing but a longer scratch for a longer piece. Serves
-// one tokenizer at a time: switching tokenizers clears it.
+// One thread's memo of the token counts of pieces of up to 15 bytes (a
+// fixed-size, two-way set-associative table of 2 MiB: a new piece evicts
+// the less recently used of its pair) and scratch for merging long pieces.
+// Allocates once, when first used; after that counting allocates nothing
+// but a longer scratch for a longer piece. Serves one tokenizer at a time:
+// switching tokenizers clears it.
 class BpeCache {
  public:
   BpeCache();
@@ -41,7 +42,7 @@ class BpeCache {
   BpeCache(const BpeCache&) = delete;
   BpeCache& operator=(const BpeCache&) = delete;
 
-  // Counting calls, and those answered from the memo, since construction.
+  // Memo lookups (pieces of 2 to 15 bytes), and those it answered.
   uint64_t lookups() const { return lookups_; }
   uint64_t hits() const { return hits_; }
 

@@ -79,7 +79,7 @@ std::string MakeCorpus() {
     c += WithId(Perturb(brown[i], 100), "near-" + std::to_string(i)) + "\n";
   }
   for (size_t i = 80; i < 100; ++i) c += brown[i] + "\n";
-  const std::string dir = MakeTempDir();
+  std::string dir = MakeTempDir();
   WriteFile(dir + "/a.jsonl", a);
   WriteFile(dir + "/b.jsonl", b);
   WriteFile(dir + "/c.jsonl", c);
