@@ -25,7 +25,7 @@ namespace needle {
 struct EncodeOptions {
   std::string_view id_field;
   Codec codec = Codec::kZstd;
-  int level = 3;
+  int level = 1;
   bool write_rejected = false;
 };
 
