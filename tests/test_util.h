@@ -2,15 +2,19 @@
 // Small helpers shared by the test binaries: fixture paths, temporary
 // directories, whole-file reads of (possibly compressed) outputs.
 
+#include <simdjson.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "pipeline/byte_source.h"
+#include "pipeline/run.h"
 
 namespace needle::testing {
 
@@ -66,6 +70,32 @@ inline std::vector<std::string> Lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+// The "text" of every JSON line in a sample shard, read once per process.
+inline const std::vector<std::string>& SampleTexts(const std::string& shard) {
+  static auto* cache = new std::map<std::string, std::vector<std::string>>;
+  auto [it, inserted] = cache->try_emplace(shard);
+  if (inserted) {
+    simdjson::dom::parser parser;
+    for (const std::string& line :
+         Lines(Decompressed(SampleDir() + "/" + shard))) {
+      std::string_view text;
+      if (!parser.parse(line)["text"].get(text)) it->second.emplace_back(text);
+    }
+  }
+  return it->second;
+}
+
+// A quiet RunPipeline request.
+inline RunRequest RequestFor(std::vector<std::string> inputs,
+                             std::string out_dir, int threads = 1) {
+  RunRequest request;
+  request.inputs = std::move(inputs);
+  request.out_dir = std::move(out_dir);
+  request.threads = threads;
+  request.quiet = true;
+  return request;
 }
 
 }  // namespace needle::testing

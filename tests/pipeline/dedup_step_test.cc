@@ -18,6 +18,7 @@ using testing::Decompressed;
 using testing::Lines;
 using testing::MakeTempDir;
 using testing::ReadFile;
+using testing::RequestFor;
 using testing::SampleDir;
 using testing::WriteFile;
 
@@ -30,16 +31,6 @@ RunConfig DedupConfig(const std::string& keep = "first") {
   config.hasher = std::make_unique<MinHasher>(config.dedup);
   config.hash = "dedup-test";
   return config;
-}
-
-RunRequest RequestFor(std::vector<std::string> inputs, std::string out_dir,
-                      int threads = 1) {
-  RunRequest request;
-  request.inputs = std::move(inputs);
-  request.out_dir = std::move(out_dir);
-  request.threads = threads;
-  request.quiet = true;
-  return request;
 }
 
 // Replaces every `stride`-th word of a document's text field, leaving its

@@ -54,21 +54,7 @@ __attribute__((noinline)) void operator delete(
 namespace needle {
 namespace {
 
-using testing::Decompressed;
-using testing::Lines;
-using testing::SampleDir;
-
-// The "text" of every JSON line in a sample shard.
-std::vector<std::string> SampleTexts(const std::string& shard) {
-  std::vector<std::string> texts;
-  simdjson::dom::parser parser;
-  for (const std::string& line :
-       Lines(Decompressed(SampleDir() + "/" + shard))) {
-    std::string_view text;
-    if (!parser.parse(line)["text"].get(text)) texts.emplace_back(text);
-  }
-  return texts;
-}
+using testing::SampleTexts;
 
 const std::vector<std::string>& BrownTexts() {
   static const auto* texts =

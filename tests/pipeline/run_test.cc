@@ -17,6 +17,7 @@ using testing::Decompressed;
 using testing::Lines;
 using testing::MakeTempDir;
 using testing::ReadFile;
+using testing::RequestFor;
 using testing::SampleDir;
 using testing::WriteFile;
 
@@ -26,16 +27,6 @@ RunConfig PlainConfig() {
   config.pipeline.stages.clear();
   config.hash = "test-config";
   return config;
-}
-
-RunRequest RequestFor(std::vector<std::string> inputs, std::string out_dir,
-                      int threads = 1) {
-  RunRequest request;
-  request.inputs = std::move(inputs);
-  request.out_dir = std::move(out_dir);
-  request.threads = threads;
-  request.quiet = true;
-  return request;
 }
 
 uint64_t CountOf(const ShardCounters& counters, Reason reason) {

@@ -18,11 +18,10 @@
 namespace needle {
 namespace {
 
-using testing::Decompressed;
 using testing::Lines;
 using testing::MakeTempDir;
 using testing::ReadFile;
-using testing::SampleDir;
+using testing::SampleTexts;
 using testing::WriteFile;
 
 std::string ModelPath() {
@@ -34,18 +33,6 @@ LangId::Options OptionsKeepingAll() {
   options.model_path = ModelPath();
   options.min_score = 0;
   return options;
-}
-
-// The "text" of every JSON line in a sample shard.
-std::vector<std::string> SampleTexts(const std::string& shard) {
-  std::vector<std::string> texts;
-  simdjson::dom::parser parser;
-  for (const std::string& line :
-       Lines(Decompressed(SampleDir() + "/" + shard))) {
-    std::string_view text;
-    if (!parser.parse(line)["text"].get(text)) texts.emplace_back(text);
-  }
-  return texts;
 }
 
 const std::vector<std::string>& UdhrTexts() {
