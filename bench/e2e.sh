@@ -14,7 +14,9 @@
 #   NEEDLE_BENCH_MB       synthetic corpus size, MiB (1024)
 #   NEEDLE_BENCH_THREADS  thread counts; speedup is against the first ("1 2")
 #   NEEDLE_BENCH_CONFIGS  configs: no-stage and/or default ("no-stage default")
-#   NEEDLE_BENCH_IO       input>output codecs ("jsonl>none jsonl>zstd gz>zstd zst>zstd")
+#   NEEDLE_BENCH_IO       input>output codecs, each output codec at its
+#                         default level or as codec:level ("jsonl>none
+#                         jsonl>zstd gz>zstd zst>zstd"; e.g. "jsonl>zstd:3")
 #   NEEDLE_BENCH_REPEAT   runs of each; the fastest is shown (1)
 #   NEEDLE                the binary (build/tools/needle; scripts/build makes it)
 set -euo pipefail
@@ -108,8 +110,8 @@ echo "# needle e2e: $(date -u +%Y-%m-%d), $(nproc) cores, $(cpu 'model name')" \
   "(family $(cpu 'cpu family') model $(cpu 'model')), git" \
   "$(git -C "$root" describe --always --dirty 2>/dev/null || echo '?')," \
   "best of $repeat"
-echo "# corpus: ${corpus_arg:-$corpus}"
-printf '%-8s %-10s %3s %7s %7s %7s %7s %7s %7s %7s %5s %7s\n' config input thr \
+echo "# corpus: ${corpus_arg:-$corpus}; binary: $needle"
+printf '%-8s %-12s %3s %7s %7s %7s %7s %7s %7s %7s %5s %7s\n' config input thr \
   'in MiB' 'wall s' 'cpu s' 'MiB/s' 'docs/s' 'RSS MiB' 'time -v' other speedup
 for config in "${configs[@]}"; do
   for io in "${ios[@]}"; do
@@ -118,7 +120,8 @@ for config in "${configs[@]}"; do
     find "$dir" -type f -exec cat {} + >/dev/null  # into the page cache
     {
       [[ $config == no-stage ]] && printf '[pipeline]\nstages = []\n'
-      printf '[output]\ncodec = "%s"\n' "$codec"
+      printf '[output]\ncodec = "%s"\n' "${codec%%:*}"
+      if [[ $codec == *:* ]]; then printf 'level = %s\n' "${codec#*:}"; fi
     } >"$work/config.toml"
     for t in "${threads[@]}"; do
       best=
@@ -132,7 +135,7 @@ for config in "${configs[@]}"; do
       awk -v c="$config" -v io="$io" -v t="$t" -v b="$bytes" -v d="$docs" \
         -v w="$wall" -v cpu="$cpu" -v r="$rss" -v tr="$time_rss" \
         -v o="$other" -v base="$base" 'BEGIN { m = 1048576
-        printf "%-8s %-10s %3d %7.0f %7.2f %7.2f %7.1f %7.0f %7.0f %7s %5.2f %6.2fx\n",
+        printf "%-8s %-12s %3d %7.0f %7.2f %7.2f %7.1f %7.0f %7.0f %7s %5.2f %6.2fx\n",
           c, io, t, b / m, w, cpu, b / m / w, d / w, r / m, tr, o, base / w }'
     done
   done
