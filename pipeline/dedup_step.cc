@@ -287,7 +287,11 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
   stage.name = std::string(kDedupStage);
   Shard staged_shard = shard;
   staged_shard.path = staged.kept;
-  ShardReader reader(staged_shard, config.input);
+  // A staged line is its input line plus the needle object, so it may
+  // exceed max_line_bytes where the input line did not.
+  InputOptions staged_input = config.input;
+  staged_input.max_line_bytes = 2 * config.input.max_line_bytes + (1 << 20);
+  ShardReader reader(staged_shard, staged_input);
   DecisionRecord decision;
   std::string kept_plain;
   std::string rejected_plain;

@@ -146,6 +146,22 @@ TEST(DedupStepTest, RemovedDocumentsLeaveTheirLanguagesKeptCounts) {
   EXPECT_LT(english.kept_bytes, english.bytes);
 }
 
+TEST(DedupStepTest, StagedLinesMayBeLongerThanMaxLineBytes) {
+  const std::string corpus = MakeCorpus();
+  size_t longest = 0;
+  for (const char* name : {"/a.jsonl", "/b.jsonl", "/c.jsonl"}) {
+    for (const std::string& line : Lines(ReadFile(corpus + name))) {
+      longest = std::max(longest, line.size());
+    }
+  }
+  RunConfig config = DedupConfig();
+  config.input.max_line_bytes = longest;  // the needle object goes past it
+  const RunOutcome outcome =
+      RunPipeline(config, RequestFor({corpus}, MakeTempDir()));
+  EXPECT_EQ(outcome.totals.quarantined, 0u);
+  EXPECT_EQ(outcome.totals.kept, 100u);
+}
+
 TEST(DedupStepTest, SameOutputsAtOneAndTwoThreads) {
   const std::string corpus = MakeCorpus();
   const std::string one = MakeTempDir();
