@@ -42,6 +42,15 @@ struct Document {
   std::vector<Signal> signals;
 
   bool ok() const { return reason == Reason::kOk; }
+
+  // The value of the last signal named `key` if it holds a T, else nullptr.
+  template <class T>
+  const T* FindSignal(std::string_view key) const {
+    for (auto it = signals.rbegin(); it != signals.rend(); ++it) {
+      if (it->key == key) return std::get_if<T>(&it->value);
+    }
+    return nullptr;
+  }
 };
 
 struct Batch {

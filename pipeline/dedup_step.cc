@@ -371,14 +371,9 @@ void AppendDedupRecords(const MinHasher& hasher, Batch* batch) {
     hasher.Compute(doc.text, &keys);
     uint64_t length = 0;
     for (const char c : doc.text) length += (c & 0xC0) != 0x80;
-    double quality = std::numeric_limits<double>::quiet_NaN();
-    for (const Signal& signal : doc.signals) {
-      if (signal.key == "quality_score") {
-        if (const auto* value = std::get_if<double>(&signal.value)) {
-          quality = *value;
-        }
-      }
-    }
+    const auto* score = doc.FindSignal<double>("quality_score");
+    const double quality =
+        score ? *score : std::numeric_limits<double>::quiet_NaN();
     PutString(doc.id, &out);
     Put(length, &out);
     Put(quality, &out);

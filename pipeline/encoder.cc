@@ -93,18 +93,10 @@ void AppendQuarantineEntry(std::string_view shard_name, const Document& doc,
 // Adds a kept or rejected document to its language's counts, when a stage
 // recorded "lang" on it.
 void CountLanguage(const Document& doc, ShardCounters* counters) {
-  const std::string* language = nullptr;
-  uint64_t tokens = 0;
-  for (const Signal& signal : doc.signals) {
-    if (signal.key == "lang") {
-      language = std::get_if<std::string>(&signal.value);
-    } else if (signal.key == "tokens") {
-      if (const auto* count = std::get_if<int64_t>(&signal.value)) {
-        tokens = static_cast<uint64_t>(*count);
-      }
-    }
-  }
+  const auto* language = doc.FindSignal<std::string>("lang");
   if (language == nullptr) return;
+  const auto* count = doc.FindSignal<int64_t>("tokens");
+  const uint64_t tokens = count ? static_cast<uint64_t>(*count) : 0;
   auto it = counters->languages.find(*language);
   if (it == counters->languages.end()) {
     it = counters->languages.emplace(*language, LanguageCounts()).first;
