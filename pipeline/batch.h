@@ -40,8 +40,21 @@ struct Document {
   std::string_view reject_stage;  // the stage that set `reason`
   std::string_view detail;        // a diagnosis for quarantine entries
   std::vector<Signal> signals;
+  // Texts set by stages that edit it (C4 line removal, PII placeholders),
+  // oldest first; `text` views the last, and the encoder writes it in place
+  // of the input's text field. Earlier versions stay so that the stage
+  // runner can undo a stage that threw; each on the heap so that moving the
+  // Document keeps `text` valid (shared, so that Documents stay copyable).
+  std::vector<std::shared_ptr<const std::string>> text_versions;
 
   bool ok() const { return reason == Reason::kOk; }
+
+  // Replaces the text that later stages see and the output carries.
+  void RewriteText(std::string new_text) {
+    text = *text_versions.emplace_back(
+        std::make_shared<const std::string>(std::move(new_text)));
+  }
+  bool text_rewritten() const { return !text_versions.empty(); }
 
   // The value of the last signal named `key` if it holds a T, else nullptr.
   template <class T>

@@ -29,11 +29,41 @@ void AppendSignals(const Document& doc, std::string* out) {
   out->push_back('}');
 }
 
+// The input object with its text field's value replaced by `text`, every
+// other field as it was.
+std::string WithText(std::string_view raw, std::string_view text_field,
+                     std::string_view text) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  // The parser accepted this line already; it can only fail on memory.
+  if (auto error = parser.parse(raw.data(), raw.size()).get(object)) {
+    throw std::runtime_error(simdjson::error_message(error));
+  }
+  std::string out = "{";
+  for (auto field : object) {
+    if (out.size() > 1) out += ',';
+    AppendJsonString(field.key, &out);
+    out += ':';
+    if (field.key == text_field) {
+      AppendJsonString(text, &out);
+    } else {
+      out += simdjson::minify(field.value);
+    }
+  }
+  out += '}';
+  return out;
+}
+
 // The input line with the id (if generated) and the needle object added
-// before its closing brace.
+// before its closing brace; with the stages' text when one rewrote it.
 void AppendAnnotated(const EncodeOptions& options, const Document& doc,
                      std::string* out) {
+  thread_local std::string rewritten;
   std::string_view raw = doc.raw;
+  if (doc.text_rewritten()) {
+    rewritten = WithText(doc.raw, options.text_field, doc.text);
+    raw = rewritten;
+  }
   while (!raw.empty() && raw.back() != '}') raw.remove_suffix(1);
   raw.remove_suffix(1);  // the parser checked it is an object with a field
   out->append(raw);
@@ -117,6 +147,7 @@ void CountLanguage(const Document& doc, ShardCounters* counters) {
 EncodeOptions MakeEncodeOptions(const RunConfig& config) {
   EncodeOptions options;
   options.id_field = config.input.id_field;
+  options.text_field = config.input.text_field;
   options.codec = config.output.codec == "zstd"   ? Codec::kZstd
                   : config.output.codec == "gzip" ? Codec::kGzip
                                                   : Codec::kPlain;

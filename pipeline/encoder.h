@@ -24,6 +24,7 @@ namespace needle {
 
 struct EncodeOptions {
   std::string_view id_field;
+  std::string_view text_field;  // replaced when a stage rewrote the text
   Codec codec = Codec::kZstd;
   int level = 1;
   bool write_rejected = false;

@@ -30,12 +30,16 @@ std::string Describe(const std::exception_ptr& error) {
 struct Snapshot {
   Reason reason;
   size_t signal_count;
+  std::string_view text;
+  size_t text_versions;
 };
 
 void Restore(const Snapshot& snapshot, Document* doc) {
   doc->reason = snapshot.reason;
   doc->reject_stage = {};
   doc->signals.resize(snapshot.signal_count);
+  doc->text = snapshot.text;  // views the input or a version kept below
+  doc->text_versions.resize(snapshot.text_versions);
 }
 
 void RunIsolated(const Stage& stage, const std::vector<Snapshot>& before,
@@ -67,7 +71,8 @@ void RunStages(std::span<const std::unique_ptr<Stage>> stages, Batch* batch) {
     counters.name = std::string(stage.name());
     for (size_t i = 0; i < batch->docs.size(); ++i) {
       const Document& doc = batch->docs[i];
-      before[i] = {doc.reason, doc.signals.size()};
+      before[i] = {doc.reason, doc.signals.size(), doc.text,
+                   doc.text_versions.size()};
       counters.docs_in += doc.ok();
     }
     const double start = ThreadCpuSeconds();

@@ -35,6 +35,20 @@ TEST(EncoderTest, AddsNeedleObjectBeforeTheClosingBrace) {
   EXPECT_EQ(batch.counters.kept, 1u);
 }
 
+TEST(EncoderTest, WritesRewrittenTextInPlaceOfTheInputText) {
+  Batch batch;
+  Document doc = KeptDocument(R"({"id":"a", "text":"one\ntwo","n":[1, 2]})");
+  doc.text = "one\ntwo";
+  doc.RewriteText("two \"2\"");
+  batch.docs.push_back(doc);
+  EncodeOptions options = PlainOutput();
+  options.text_field = "text";
+  EncodeBatch(options, "a.jsonl", &batch);
+  EXPECT_EQ(batch.kept_bytes,
+            R"({"id":"a","text":"two \"2\"","n":[1,2],"needle":{"signals":{}}})"
+            "\n");
+}
+
 TEST(EncoderTest, WritesGeneratedIdUnderTheConfiguredField) {
   Batch batch;
   Document doc = KeptDocument(R"({"text":"hi"})");
