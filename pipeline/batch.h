@@ -87,6 +87,7 @@ struct Batch {
   std::string rejected_bytes;
   std::string quarantine_bytes;
   std::string dedup_records;  // with [dedup] enabled: keys of ok documents
+  std::string signal_records;  // with [tiers] enabled: one zstd frame
 };
 
 // Keeps `text` alive as long as the batch and returns a view of it.

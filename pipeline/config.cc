@@ -8,6 +8,7 @@
 #include <limits>
 #include <set>
 
+#include "pipeline/civil_date.h"
 #include "pipeline/json_text.h"
 
 namespace needle {
@@ -22,10 +23,19 @@ struct ConfigFile::State {
 
 struct ConfigSection::Impl {
   const ConfigFile::State* file;
-  std::string name;
+  std::string name;  // "budget"; "budget.runs" for a [[budget.runs]] element
   const toml::table* table;       // nullptr when the file has no such section
   std::vector<std::string> keys;  // every key Visit() named, in order
   std::string* resolved;
+  bool is_element = false;
+  // The Tables() call in progress, and the element it is reading.
+  const toml::array* array = nullptr;
+  std::string array_key;
+  std::unique_ptr<Impl> element;
+  std::string element_text;  // the element's resolved keys
+  bool example = false;      // the element is the commented-out example
+  // Resolved [[name.key]] elements: TOML puts them after the plain keys.
+  std::string tables;
 };
 
 namespace {
@@ -68,6 +78,31 @@ std::string TomlFloat(double value) {
   std::string text = fmt::format("{}", value);
   if (text.find_first_of(".eEn") == std::string::npos) text += ".0";
   return text;
+}
+
+void ThrowOnUnknownKey(const ConfigSection::Impl& section) {
+  if (section.table == nullptr) return;
+  for (auto&& [key, node] : *section.table) {
+    if (std::find(section.keys.begin(), section.keys.end(), key.str()) !=
+        section.keys.end()) {
+      continue;
+    }
+    const std::string shown = section.is_element ? "[[" + section.name + "]]"
+                                                 : "[" + section.name + "]";
+    std::string message = fmt::format(
+        "{}: unknown key '{}' in {}",
+        Position(section.file->path, key.source()), key.str(), shown);
+    const std::string suggestion = ClosestName(key.str(), section.keys);
+    if (!suggestion.empty()) {
+      message += fmt::format("; did you mean '{}'?", suggestion);
+    } else {
+      message += "; expected one of: ";
+      for (size_t i = 0; i < section.keys.size(); ++i) {
+        message += (i ? ", " : "") + section.keys[i];
+      }
+    }
+    throw ConfigError(message);
+  }
 }
 
 }  // namespace
@@ -134,27 +169,8 @@ ConfigSection ConfigFile::BeginSection(std::string_view name,
 
 void ConfigFile::EndSection() {
   const ConfigSection::Impl& section = *state_->open_section;
-  if (section.table != nullptr) {
-    for (auto&& [key, node] : *section.table) {
-      if (std::find(section.keys.begin(), section.keys.end(), key.str()) !=
-          section.keys.end()) {
-        continue;
-      }
-      std::string message = fmt::format("{}: unknown key '{}' in [{}]",
-                                        Position(state_->path, key.source()),
-                                        key.str(), section.name);
-      const std::string suggestion = ClosestName(key.str(), section.keys);
-      if (!suggestion.empty()) {
-        message += fmt::format("; did you mean '{}'?", suggestion);
-      } else {
-        message += "; expected one of: ";
-        for (size_t i = 0; i < section.keys.size(); ++i) {
-          message += (i ? ", " : "") + section.keys[i];
-        }
-      }
-      throw ConfigError(message);
-    }
-  }
+  ThrowOnUnknownKey(section);
+  state_->resolved += section.tables;
   state_->open_section.reset();
 }
 
@@ -356,6 +372,86 @@ void ConfigSection::Choice(std::string_view key, std::string* value,
     *value = string->get();
   }
   *impl_->resolved += fmt::format("{} = {}\n", key, TomlString(*value));
+}
+
+void ConfigSection::Date(std::string_view key, std::string* value,
+                         std::string_view help) {
+  const toml::node* node = Lookup(*impl_, key, help);
+  if (node != nullptr) {
+    const auto* string = node->as_string();
+    if (const auto* date = node->as_date()) {
+      const toml::date& d = date->get();
+      *value = fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year),
+                           static_cast<int>(d.month), static_cast<int>(d.day));
+    } else if (string != nullptr &&
+               (string->get().empty() || DaysFromDate(string->get()))) {
+      *value = string->get();
+    } else {
+      Expected(*impl_, key, *node, "a date YYYY-MM-DD");
+    }
+  }
+  // Unquoted: a TOML date, so the resolved config reads back as written.
+  *impl_->resolved += value->empty() ? fmt::format("{} = \"\"\n", key)
+                                     : fmt::format("{} = {}\n", key, *value);
+}
+
+size_t ConfigSection::BeginTables(std::string_view key, std::string_view help) {
+  Impl& s = *impl_;
+  s.keys.emplace_back(key);
+  s.tables += fmt::format("# {}\n", help);
+  s.array_key = std::string(key);
+  s.array = nullptr;
+  const toml::node* node = s.table != nullptr ? s.table->get(key) : nullptr;
+  if (node == nullptr) return kAbsent;
+  const std::string what =
+      fmt::format("an array of tables, [[{}.{}]]", s.name, key);
+  s.array = node->as_array();
+  if (s.array == nullptr) Expected(s, key, *node, what);
+  for (const toml::node& element : *s.array) {
+    if (!element.is_table()) Expected(s, key, element, what);
+  }
+  return s.array->size();
+}
+
+ConfigSection ConfigSection::BeginElement(size_t index) {
+  Impl& s = *impl_;
+  auto element = std::make_unique<Impl>();
+  element->file = s.file;
+  element->name = s.name + "." + s.array_key;
+  element->is_element = true;
+  element->table = nullptr;
+  if (index != kExample && s.array != nullptr && index < s.array->size()) {
+    element->table = s.array->get(index)->as_table();
+  }
+  s.example = index == kExample;
+  s.element_text = fmt::format("[[{}]]\n", element->name);
+  element->resolved = &s.element_text;
+  s.element = std::move(element);
+  return ConfigSection(s.element.get());
+}
+
+void ConfigSection::EndElement() {
+  Impl& s = *impl_;
+  ThrowOnUnknownKey(*s.element);
+  s.element_text += s.element->tables;
+  if (s.example) {
+    for (size_t start = 0; start < s.element_text.size();) {
+      const size_t end = s.element_text.find('\n', start);
+      s.tables += "# " + s.element_text.substr(start, end - start + 1);
+      start = end + 1;
+    }
+  } else {
+    s.tables += s.element_text;
+  }
+  s.element.reset();
+}
+
+std::string ConfigSection::Where(std::string_view key) const {
+  const Impl& s = *impl_;
+  if (s.table == nullptr) return s.file->path;
+  const toml::node* node = key.empty() ? nullptr : s.table->get(key);
+  return Position(s.file->path,
+                  node != nullptr ? node->source() : s.table->source());
 }
 
 std::string ConfigFile::Where(std::string_view section, std::string_view key,

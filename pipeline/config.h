@@ -54,8 +54,46 @@ class ConfigSection {
   void Choice(std::string_view key, std::string* value,
               std::initializer_list<std::string_view> choices,
               std::string_view help);
+  // A calendar date, written as a TOML date (2027-06-01) or the string
+  // "2027-06-01"; kept as "YYYY-MM-DD", or "" while unset.
+  void Date(std::string_view key, std::string* value, std::string_view help);
+
+  // An array of tables, one [[section.key]] per element, each read by
+  // Item::Visit as a section of its own: the same type, range and
+  // unknown-key checks, with errors at the element's own lines. The resolved
+  // config lists the elements after the section's other keys; with none, a
+  // commented-out default Item still shows every key with its help.
+  template <class Item>
+  void Tables(std::string_view key, std::vector<Item>* items,
+              std::string_view help) {
+    const size_t count = BeginTables(key, help);
+    if (count != kAbsent) items->assign(count, Item());
+    for (size_t i = 0; i < items->size(); ++i) {
+      ConfigSection element = BeginElement(i);
+      (*items)[i].Visit(element);
+      EndElement();
+    }
+    if (items->empty()) {
+      Item example;
+      ConfigSection element = BeginElement(kExample);
+      example.Visit(element);
+      EndElement();
+    }
+  }
+
+  // "file:line:col" of `key` in this section (or array element) when the
+  // file sets it; else of the section or element itself; else the file. For
+  // checks that involve several keys, made after Visit() read them.
+  std::string Where(std::string_view key = {}) const;
 
  private:
+  static constexpr size_t kAbsent = SIZE_MAX;   // BeginTables: key not set
+  static constexpr size_t kExample = SIZE_MAX;  // BeginElement: the example
+  // Returns how many elements the file gives `key`, or kAbsent.
+  size_t BeginTables(std::string_view key, std::string_view help);
+  ConfigSection BeginElement(size_t index);
+  void EndElement();
+
   Impl* impl_;
 };
 

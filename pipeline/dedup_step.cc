@@ -122,20 +122,6 @@ std::string FinalRecordPath(const std::string& out_dir, const Shard& shard) {
   return fmt::format("{}/final/{}.json", out_dir, shard.stem);
 }
 
-// What the cluster step's marker holds: the hash of its inputs, so a
-// changed shard redoes it, and its figures for run.json.
-std::string ClusterInputsHash(const std::vector<ShardRecord>& annotated) {
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_64bits_reset(state);
-  for (const ShardRecord& record : annotated) {
-    const std::string json = ShardRecordJson(record);
-    XXH3_64bits_update(state, json.data(), json.size());
-  }
-  const uint64_t hash = XXH3_64bits_digest(state);
-  XXH3_freeState(state);
-  return fmt::format("{:016x}", hash);
-}
-
 // Step 2: numbers every staged document in input order, clusters them and
 // writes one decision file per shard.
 void Cluster(const RunConfig& config, std::span<const Shard> shards,
@@ -265,7 +251,7 @@ void UncountKeptLanguage(std::string_view line, const InputOptions& input,
 // Step 3 for one shard: streams the staged documents in batches of lines.
 ShardRecord Finalize(const RunConfig& config, const Shard& shard,
                      const ShardRecord& annotated, const std::string& out_dir,
-                     const std::string& cluster_hash) {
+                     const std::string& cluster_hash, bool write_outputs) {
   const EncodeOptions encode = MakeEncodeOptions(config);
   const ShardPaths staged = PathsFor(out_dir, shard, encode.codec, true);
   const ShardPaths final_paths = PathsFor(out_dir, shard, encode.codec);
@@ -273,10 +259,13 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
   const std::string decisions_bytes = ReadAll(decisions_path);
   std::string_view decisions = decisions_bytes;
 
-  AtomicFile kept(final_paths.kept);
+  std::unique_ptr<AtomicFile> kept;
   std::unique_ptr<AtomicFile> rejected;
-  std::remove(final_paths.rejected.c_str());
-  if (std::filesystem::exists(staged.rejected)) {
+  if (write_outputs) {
+    kept = std::make_unique<AtomicFile>(final_paths.kept);
+    std::remove(final_paths.rejected.c_str());
+  }
+  if (write_outputs && std::filesystem::exists(staged.rejected)) {
     rejected = std::make_unique<AtomicFile>(final_paths.rejected);
     CopyFile(staged.rejected, rejected.get());  // the stages' rejects
   }
@@ -313,6 +302,7 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
       ++stage.docs_in;
       if (decision.fate == Fate::kKept) {
         ++stage.docs_out;
+        if (!write_outputs) continue;
         AddDupCount(doc.raw, decision.cluster_size, &kept_plain);
         kept_plain.push_back('\n');
         continue;
@@ -323,7 +313,7 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
       if (!record.counters.languages.empty()) {
         UncountKeptLanguage(doc.raw, config.input, parser, &record.counters);
       }
-      if (encode.write_rejected) {
+      if (write_outputs && encode.write_rejected) {
         AddDuplicateFields(doc.raw, decision, &rejected_plain);
         rejected_plain.push_back('\n');
       }
@@ -331,7 +321,7 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
     if (!kept_plain.empty()) {
       frame.clear();
       AppendCompressedFrame(encode.codec, encode.level, kept_plain, &frame);
-      kept.Append(frame);
+      kept->Append(frame);
     }
     if (!rejected_plain.empty()) {
       if (!rejected) {
@@ -346,7 +336,7 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
     throw std::runtime_error(fmt::format(
         "{}: more decisions than staged documents", decisions_path));
   }
-  kept.Commit();
+  if (kept) kept->Commit();
   if (rejected) rejected->Commit();
 
   record.config_hash = annotated.config_hash + "+" + cluster_hash;
@@ -361,6 +351,43 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
 }
 
 }  // namespace
+
+std::vector<DedupFate> ReadDedupFates(const std::string& out_dir,
+                                      const Shard& shard) {
+  const std::string path = DecisionsPath(out_dir, shard);
+  const std::string bytes = ReadAll(path);
+  std::string_view in = bytes;
+  std::vector<DedupFate> fates;
+  DecisionRecord decision;
+  while (!in.empty()) {
+    if (!TakeDecision(&in, &decision)) {
+      throw std::runtime_error(fmt::format("{}: damaged decision", path));
+    }
+    DedupFate& fate = fates.emplace_back();
+    fate.reason = decision.fate == Fate::kKept ? Reason::kOk
+                  : decision.fate == Fate::kExactDuplicate
+                      ? Reason::kExactDuplicate
+                      : Reason::kNearDuplicate;
+    fate.cluster_size = decision.cluster_size;
+    fate.duplicate_of = std::string(decision.duplicate_of);
+  }
+  return fates;
+}
+
+void AppendWithDedupFate(std::string_view line, const DedupFate& fate,
+                         std::string* out) {
+  if (fate.reason == Reason::kOk) {
+    AddDupCount(line, fate.cluster_size, out);
+    return;
+  }
+  DecisionRecord decision;
+  decision.fate = fate.reason == Reason::kExactDuplicate
+                      ? Fate::kExactDuplicate
+                      : Fate::kNearDuplicate;
+  decision.cluster_size = fate.cluster_size;
+  decision.duplicate_of = fate.duplicate_of;
+  AddDuplicateFields(line, decision, out);
+}
 
 void AppendDedupRecords(const MinHasher& hasher, Batch* batch) {
   const size_t bands = hasher.options().bands;
@@ -383,30 +410,72 @@ void AppendDedupRecords(const MinHasher& hasher, Batch* batch) {
   }
 }
 
+std::string ClusterInputsHash(const std::vector<ShardRecord>& annotated) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  for (const ShardRecord& record : annotated) {
+    const std::string json = ShardRecordJson(record);
+    XXH3_64bits_update(state, json.data(), json.size());
+  }
+  const uint64_t hash = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return fmt::format("{:016x}", hash);
+}
+
+bool IsClustered(const std::string& out_dir, const std::string& cluster_hash) {
+  const std::string marker = out_dir + "/dedup/done.txt";
+  return std::filesystem::exists(marker) &&
+         ReadAll(marker) == cluster_hash + "\n";
+}
+
+bool ClusterShards(const RunConfig& config, std::span<const Shard> shards,
+                   const std::string& out_dir,
+                   const std::string& cluster_hash) {
+  if (IsClustered(out_dir, cluster_hash)) return false;
+  const std::string marker = out_dir + "/dedup/done.txt";
+  std::remove(marker.c_str());
+  Cluster(config, shards, out_dir);
+  WriteFileAtomically(marker, cluster_hash + "\n");
+  return true;
+}
+
+std::optional<ShardRecord> ReadFinalRecord(const std::string& out_dir,
+                                           const Shard& shard,
+                                           const ShardRecord& annotated,
+                                           const std::string& cluster_hash) {
+  std::optional<ShardRecord> done =
+      ReadShardRecord(FinalRecordPath(out_dir, shard));
+  if (done && done->config_hash == annotated.config_hash + "+" + cluster_hash) {
+    return done;
+  }
+  return std::nullopt;
+}
+
+ShardRecord FinalizeShard(const RunConfig& config, const Shard& shard,
+                          const ShardRecord& annotated,
+                          const std::string& out_dir,
+                          const std::string& cluster_hash, bool write_outputs) {
+  std::optional<ShardRecord> done =
+      ReadFinalRecord(out_dir, shard, annotated, cluster_hash);
+  if (done) return std::move(*done);
+  return Finalize(config, shard, annotated, out_dir, cluster_hash,
+                  write_outputs);
+}
+
 std::vector<ShardRecord> DeduplicateShards(
     const RunConfig& config, std::span<const Shard> shards,
-    const std::vector<ShardRecord>& annotated, const std::string& out_dir) {
+    const std::vector<ShardRecord>& annotated, const std::string& out_dir,
+    bool write_outputs) {
   const std::string cluster_hash = ClusterInputsHash(annotated);
-  const std::string marker = out_dir + "/dedup/done.txt";
-  const bool clustered =
-      std::filesystem::exists(marker) && ReadAll(marker) == cluster_hash + "\n";
-  if (!clustered) {
-    std::remove(marker.c_str());
-    Cluster(config, shards, out_dir);
-    WriteFileAtomically(marker, cluster_hash + "\n");
-  }
-
+  // A new clustering redoes every shard's step 3, whatever its record says.
+  const bool clustered = ClusterShards(config, shards, out_dir, cluster_hash);
   std::vector<ShardRecord> final_records(shards.size());
   oneapi::tbb::parallel_for(size_t{0}, shards.size(), [&](size_t s) {
-    const std::string path = FinalRecordPath(out_dir, shards[s]);
-    std::optional<ShardRecord> done = ReadShardRecord(path);
-    if (clustered && done &&
-        done->config_hash == annotated[s].config_hash + "+" + cluster_hash) {
-      final_records[s] = std::move(*done);
-    } else {
-      final_records[s] =
-          Finalize(config, shards[s], annotated[s], out_dir, cluster_hash);
-    }
+    final_records[s] =
+        clustered ? Finalize(config, shards[s], annotated[s], out_dir,
+                             cluster_hash, write_outputs)
+                  : FinalizeShard(config, shards[s], annotated[s], out_dir,
+                                  cluster_hash, write_outputs);
   });
   return final_records;
 }

@@ -7,6 +7,7 @@
 #include "pipeline/json_text.h"
 #include "pipeline/parser.h"
 #include "pipeline/shard_reader.h"
+#include "pipeline/signal_store.h"
 
 namespace needle {
 namespace {
@@ -153,6 +154,12 @@ EncodeOptions MakeEncodeOptions(const RunConfig& config) {
                                                   : Codec::kPlain;
   options.level = config.output.level;
   options.write_rejected = config.output.write_rejected;
+  if (config.tiers.enabled) {
+    // Every parsed document is in some tier or below them all: the tier
+    // step needs the stages' rejects staged too, and every signal stored.
+    options.write_rejected = true;
+    options.store_signals = true;
+  }
   return options;
 }
 
@@ -189,6 +196,15 @@ void EncodeBatch(const EncodeOptions& options, std::string_view shard_name,
   if (!rejected.empty()) {
     AppendCompressedFrame(options.codec, options.level, rejected,
                           &batch->rejected_bytes);
+  }
+  batch->signal_records.clear();
+  if (options.store_signals) {
+    thread_local std::string records;
+    records.clear();
+    AppendSignalRecords(*batch, &records);
+    if (!records.empty()) {
+      AppendCompressedFrame(Codec::kZstd, 1, records, &batch->signal_records);
+    }
   }
 }
 

@@ -28,6 +28,7 @@ struct EncodeOptions {
   Codec codec = Codec::kZstd;
   int level = 1;
   bool write_rejected = false;
+  bool store_signals = false;  // [tiers] enabled: fill signal_records
 };
 
 EncodeOptions MakeEncodeOptions(const RunConfig& config);

@@ -58,6 +58,7 @@ constexpr std::array<std::string_view, kReasonCount> kReasonNames = {
     "url_blocked_domain",
     "url_blocked_pattern",
     "quality_low_score",
+    "below_first_tier",
 };
 static_assert(!kReasonNames.back().empty(), "every Reason needs a name");
 

@@ -4,9 +4,11 @@
 #include <oneapi/tbb/global_control.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include "pipeline/atomic_file.h"
@@ -14,8 +16,10 @@
 #include "pipeline/encoder.h"
 #include "pipeline/graph.h"
 #include "pipeline/json_text.h"
+#include "pipeline/report.h"
 #include "pipeline/shard_record.h"
 #include "pipeline/shard_writer.h"
+#include "pipeline/tier_step.h"
 #include "pipeline/version.h"
 
 namespace needle {
@@ -35,7 +39,7 @@ double Seconds(const timeval& t) {
 std::string RunJson(const RunConfig& config, const RunRequest& request,
                     const std::vector<ShardRecord>& records,
                     const std::vector<bool>& resumed, const RunOutcome& outcome,
-                    double wall_seconds) {
+                    const std::string& funnel_json, double wall_seconds) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   std::string out = "{\n\"format\":\"needle.run/1\",\n\"version\":";
@@ -73,6 +77,10 @@ std::string RunJson(const RunConfig& config, const RunRequest& request,
     text << stats.rdbuf();
     out += ",\n\"dedup\":" + text.str();
   }
+  if (!funnel_json.empty()) {
+    // {"tiers":[...],"below_first_tier":{...},...} spliced in as fields.
+    out += ",\n" + funnel_json.substr(1, funnel_json.size() - 2);
+  }
   fmt::format_to(std::back_inserter(out),
                  ",\n\"error_rate\":{:.6f},\n\"max_error_rate\":{},\n"
                  "\"timing\":{{\"threads\":{},\"wall_seconds\":{:.3f},"
@@ -84,66 +92,17 @@ std::string RunJson(const RunConfig& config, const RunRequest& request,
   return out;
 }
 
-}  // namespace
-
-const char* NeedleVersion() { return NEEDLE_VERSION; }
-
-RunOutcome RunPipeline(const RunConfig& config, const RunRequest& request) {
-  const auto start = std::chrono::steady_clock::now();
-  const std::vector<Shard> shards = FindShards(request.inputs);
-  const Codec codec = MakeEncodeOptions(config).codec;
-
-  std::vector<Shard> todo;
-  std::vector<bool> resumed(shards.size(), false);
-  uint64_t total_bytes = 0;
-  uint64_t done_bytes = 0;
-  for (size_t i = 0; i < shards.size(); ++i) {
-    const Shard& shard = shards[i];
-    total_bytes += shard.size_bytes;
-    const std::string record_path =
-        PathsFor(request.out_dir, shard, codec).record;
-    if (IsCompleteFor(ReadShardRecord(record_path), shard, config)) {
-      resumed[i] = true;
-      done_bytes += shard.size_bytes;
-    } else {
-      // Not complete for this config and input: it is redone whole.
-      std::remove(record_path.c_str());
-      todo.push_back(shard);
-    }
-  }
-
-  // Bounds every TBB parallel section in this run, the graph's included.
-  oneapi::tbb::global_control threads(
-      oneapi::tbb::global_control::max_allowed_parallelism, request.threads);
-  Progress progress(total_bytes, request.progress && !request.quiet);
-  GraphPlan plan;
-  plan.config = &config;
-  plan.shards = todo;
-  plan.out_dir = request.out_dir;
-  plan.threads = request.threads;
-  plan.warnings = !request.quiet;
-  plan.progress = &progress;
-  plan.input_bytes_before = done_bytes;
-  RunGraph(plan);
-  progress.Finish();
-
+// Step 5's work, once the records and the funnel are known: run.json from
+// them, then the report from run.json as written, so that `needle budget`
+// rebuilds it the same.
+RunOutcome FinishRun(const RunConfig& config, const RunRequest& request,
+                     const std::vector<ShardRecord>& records,
+                     const std::vector<bool>& resumed,
+                     const std::string& funnel_json,
+                     std::chrono::steady_clock::time_point start) {
   RunOutcome outcome;
-  outcome.shards = shards.size();
-  std::vector<ShardRecord> records;
-  for (size_t i = 0; i < shards.size(); ++i) {
-    const std::string record_path =
-        PathsFor(request.out_dir, shards[i], codec).record;
-    std::optional<ShardRecord> record = ReadShardRecord(record_path);
-    if (!record) {
-      throw std::runtime_error(
-          fmt::format("{}: shard record missing after the run", record_path));
-    }
-    outcome.shards_resumed += resumed[i];
-    records.push_back(std::move(*record));
-  }
-  if (config.hasher) {
-    records = DeduplicateShards(config, shards, records, request.out_dir);
-  }
+  outcome.shards = records.size();
+  outcome.shards_resumed = std::count(resumed.begin(), resumed.end(), true);
   for (const ShardRecord& record : records) {
     outcome.totals.Add(record.counters);
   }
@@ -161,7 +120,189 @@ RunOutcome RunPipeline(const RunConfig& config, const RunRequest& request) {
           .count();
   WriteFileAtomically(
       request.out_dir + "/run.json",
-      RunJson(config, request, records, resumed, outcome, wall));
+      RunJson(config, request, records, resumed, outcome, funnel_json, wall));
+  WriteReport(request.out_dir, config.budget);
+  return outcome;
+}
+
+// The cluster step's hash for the run's annotate records; throws unless
+// step 2 is done for them.
+std::string ClusteredHash(const std::vector<ShardRecord>& annotated,
+                          const std::string& out_dir) {
+  std::string cluster_hash = ClusterInputsHash(annotated);
+  if (!IsClustered(out_dir, cluster_hash)) {
+    throw std::runtime_error(fmt::format(
+        "{}/dedup/done.txt: step cluster is not done for these shards",
+        out_dir));
+  }
+  return cluster_hash;
+}
+
+}  // namespace
+
+const char* NeedleVersion() { return NEEDLE_VERSION; }
+
+std::vector<bool> RunAnnotate(const RunConfig& config,
+                              const RunRequest& request,
+                              std::span<const Shard> shards,
+                              std::span<const size_t> indices) {
+  const Codec codec = MakeEncodeOptions(config).codec;
+  std::vector<Shard> todo;
+  std::vector<bool> resumed(indices.size(), false);
+  uint64_t total_bytes = 0;
+  uint64_t done_bytes = 0;
+  for (size_t k = 0; k < indices.size(); ++k) {
+    if (indices[k] >= shards.size()) {
+      throw std::runtime_error(
+          fmt::format("task {}: the run has {} shards (tasks 0 to {})",
+                      indices[k], shards.size(), shards.size() - 1));
+    }
+    const Shard& shard = shards[indices[k]];
+    total_bytes += shard.size_bytes;
+    const std::string record_path =
+        PathsFor(request.out_dir, shard, codec).record;
+    if (IsCompleteFor(ReadShardRecord(record_path), shard, config)) {
+      resumed[k] = true;
+      done_bytes += shard.size_bytes;
+    } else {
+      // Not complete for this config and input: it is redone whole.
+      std::remove(record_path.c_str());
+      todo.push_back(shard);
+    }
+  }
+
+  Progress progress(total_bytes, request.progress && !request.quiet);
+  GraphPlan plan;
+  plan.config = &config;
+  plan.shards = todo;
+  plan.out_dir = request.out_dir;
+  plan.threads = request.threads;
+  plan.warnings = !request.quiet;
+  plan.progress = &progress;
+  plan.input_bytes_before = done_bytes;
+  RunGraph(plan);
+  progress.Finish();
+  return resumed;
+}
+
+bool IsAnnotated(const RunConfig& config, const std::string& out_dir,
+                 const Shard& shard) {
+  const Codec codec = MakeEncodeOptions(config).codec;
+  return IsCompleteFor(ReadShardRecord(PathsFor(out_dir, shard, codec).record),
+                       shard, config);
+}
+
+std::vector<ShardRecord> ReadAnnotateRecords(const RunConfig& config,
+                                             const std::string& out_dir,
+                                             std::span<const Shard> shards) {
+  const Codec codec = MakeEncodeOptions(config).codec;
+  std::vector<ShardRecord> records;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    const std::string path = PathsFor(out_dir, shards[i], codec).record;
+    std::optional<ShardRecord> record = ReadShardRecord(path);
+    if (!IsCompleteFor(record, shards[i], config)) {
+      throw std::runtime_error(
+          fmt::format("{}: step annotate is not done for {} (task {})", path,
+                      shards[i].name, i));
+    }
+    records.push_back(std::move(*record));
+  }
+  return records;
+}
+
+bool RunCluster(const RunConfig& config, const RunRequest& request,
+                std::span<const Shard> shards) {
+  const std::vector<ShardRecord> annotated =
+      ReadAnnotateRecords(config, request.out_dir, shards);
+  return ClusterShards(config, shards, request.out_dir,
+                       ClusterInputsHash(annotated));
+}
+
+bool RunFinalize(const RunConfig& config, const RunRequest& request,
+                 std::span<const Shard> shards, size_t index) {
+  const std::vector<ShardRecord> annotated =
+      ReadAnnotateRecords(config, request.out_dir, shards);
+  const std::string cluster_hash = ClusteredHash(annotated, request.out_dir);
+  if (ReadFinalRecord(request.out_dir, shards[index], annotated[index],
+                      cluster_hash)) {
+    return false;
+  }
+  FinalizeShard(config, shards[index], annotated[index], request.out_dir,
+                cluster_hash, /*write_outputs=*/!config.tiers.enabled);
+  return true;
+}
+
+std::optional<std::string> RunTiers(const RunConfig& config,
+                                    const RunRequest& request,
+                                    std::span<const Shard> shards) {
+  if (config.hasher) {
+    ClusteredHash(ReadAnnotateRecords(config, request.out_dir, shards),
+                  request.out_dir);
+  }
+  if (TierShardsDone(config, shards, request.out_dir)) return std::nullopt;
+  return TierFunnelText(TierShards(config, shards, request.out_dir, true));
+}
+
+RunOutcome RunReport(const RunConfig& config, const RunRequest& request,
+                     std::span<const Shard> shards,
+                     const std::vector<bool>& resumed) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<ShardRecord> records =
+      ReadAnnotateRecords(config, request.out_dir, shards);
+  if (config.hasher) {
+    const std::string cluster_hash = ClusteredHash(records, request.out_dir);
+    for (size_t i = 0; i < shards.size(); ++i) {
+      std::optional<ShardRecord> done =
+          ReadFinalRecord(request.out_dir, shards[i], records[i], cluster_hash);
+      if (!done) {
+        throw std::runtime_error(fmt::format(
+            "step finalize is not done for {} (task {})", shards[i].name, i));
+      }
+      records[i] = std::move(*done);
+    }
+  }
+  std::string funnel_json;
+  if (config.tiers.enabled) {
+    if (!TierShardsDone(config, shards, request.out_dir)) {
+      throw std::runtime_error("step tiers is not done for these shards");
+    }
+    std::ifstream in(request.out_dir + "/tiers/funnel.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    funnel_json = text.str();
+    funnel_json.pop_back();  // the newline TierShards adds
+  }
+  std::vector<bool> was_resumed = resumed;
+  was_resumed.resize(shards.size(), false);
+  return FinishRun(config, request, records, was_resumed, funnel_json, start);
+}
+
+RunOutcome RunPipeline(const RunConfig& config, const RunRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<Shard> shards = FindShards(request.inputs);
+  // Bounds every TBB parallel section in this run, the graph's included.
+  oneapi::tbb::global_control threads(
+      oneapi::tbb::global_control::max_allowed_parallelism, request.threads);
+  std::vector<size_t> all(shards.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  const std::vector<bool> resumed = RunAnnotate(config, request, shards, all);
+  std::vector<ShardRecord> records =
+      ReadAnnotateRecords(config, request.out_dir, shards);
+  if (config.hasher) {
+    records = DeduplicateShards(config, shards, records, request.out_dir,
+                                /*write_outputs=*/!config.tiers.enabled);
+  }
+  std::string funnel_json;
+  std::string funnel_text;
+  if (config.tiers.enabled) {
+    const TierFunnel funnel =
+        TierShards(config, shards, request.out_dir, /*write=*/true);
+    funnel_json = TierFunnelJson(funnel);
+    funnel_text = TierFunnelText(funnel);
+  }
+  RunOutcome outcome =
+      FinishRun(config, request, records, resumed, funnel_json, start);
+  outcome.funnel = std::move(funnel_text);
   return outcome;
 }
 

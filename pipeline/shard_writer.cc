@@ -19,6 +19,7 @@ ShardPaths PathsFor(const std::string& out_dir, const Shard& shard, Codec codec,
       .quarantine = fmt::format("{}/quarantine/{}.jsonl", out_dir, shard.stem),
       .record = fmt::format("{}/done/{}.json", out_dir, shard.stem),
       .keys = fmt::format("{}/dedup/keys/{}.bin", out_dir, shard.stem),
+      .signals = fmt::format("{}/signals/{}.bin.zst", out_dir, shard.stem),
   };
 }
 
@@ -29,13 +30,15 @@ ShardWriter::ShardWriter(const GraphPlan& plan, Codec codec)
 
 void ShardWriter::Open(const Shard& shard) {
   const bool dedup = plan_.config->hasher != nullptr;
-  paths_ = PathsFor(plan_.out_dir, shard, codec_, dedup);
+  const bool tiers = plan_.config->tiers.enabled;
+  paths_ = PathsFor(plan_.out_dir, shard, codec_, dedup || tiers);
   // Outputs a previous run left for this shard would otherwise survive
   // where this run writes none (no rejects, no faults this time).
   std::remove(paths_.rejected.c_str());
   std::remove(paths_.quarantine.c_str());
   kept_ = std::make_unique<AtomicFile>(paths_.kept);
   if (dedup) keys_ = std::make_unique<AtomicFile>(paths_.keys);
+  if (tiers) signals_ = std::make_unique<AtomicFile>(paths_.signals);
   counters_ = ShardCounters();
 }
 
@@ -46,6 +49,7 @@ void ShardWriter::Write(const Batch& batch) {
   }
   kept_->Append(batch.kept_bytes);
   if (keys_) keys_->Append(batch.dedup_records);
+  if (signals_) signals_->Append(batch.signal_records);
   if (!batch.rejected_bytes.empty()) {
     if (!rejected_) rejected_ = std::make_unique<AtomicFile>(paths_.rejected);
     rejected_->Append(batch.rejected_bytes);
@@ -74,7 +78,9 @@ void ShardWriter::Complete(const Batch& batch) {
   if (rejected_) rejected_->Commit();
   if (quarantine_) quarantine_->Commit();
   if (keys_) keys_->Commit();
+  if (signals_) signals_->Commit();
   keys_.reset();
+  signals_.reset();
   kept_.reset();
   rejected_.reset();
   quarantine_.reset();

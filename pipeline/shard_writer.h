@@ -7,8 +7,10 @@
 //   OUT/rejected/<stem>.jsonl<.zst|.gz>   when write_rejected and non-empty
 //   OUT/quarantine/<stem>.jsonl           when the shard had faults
 //   OUT/done/<stem>.json                  last: the shard's record
-// With dedup, kept and rejected go under OUT/staged/ instead, and the keys
-// to OUT/dedup/keys/<stem>.bin (see pipeline/dedup_step.h).
+// With dedup or tiers, kept and rejected go under OUT/staged/ instead, the
+// dedup keys to OUT/dedup/keys/<stem>.bin (see pipeline/dedup_step.h) and,
+// with tiers, the signals to OUT/signals/<stem>.bin.zst
+// (pipeline/signal_store.h).
 // Batches arrive in seq order, so one shard is open at a time.
 
 #include <memory>
@@ -24,7 +26,8 @@ namespace needle {
 // Where a shard's outputs go; shared with the resume logic.
 struct ShardPaths {
   std::string kept, rejected, quarantine, record;
-  std::string keys;  // dedup keys (pipeline/dedup_step.h)
+  std::string keys;     // dedup keys (pipeline/dedup_step.h)
+  std::string signals;  // stored signals (pipeline/signal_store.h)
 };
 // With `staged`, kept and rejected are the annotate step's outputs under
 // OUT/staged/, which dedup's finalize step turns into the final ones.
@@ -48,6 +51,7 @@ class ShardWriter {
   std::unique_ptr<AtomicFile> rejected_;
   std::unique_ptr<AtomicFile> quarantine_;
   std::unique_ptr<AtomicFile> keys_;
+  std::unique_ptr<AtomicFile> signals_;
   ShardCounters counters_;
   size_t open_shard_ = SIZE_MAX;
   ReasonCounts warned_{};  // per reason: already warned about

@@ -1,16 +1,14 @@
 #pragma once
 // Language identification with a fastText model (lid.176 by default, Joulin
-// et al. 2016), exactly as the fastText command-line tool predicts it.
+// et al. 2016), exactly as the fastText command-line tool predicts it
+// (stages/fasttext_classifier.h).
 //
 // The text is prepared as cc_net and datatrove prepare it: newlines become
 // spaces (so the document is one fastText example), optionally cut to its
 // first max_chars code points. The prediction is then the one
-// `fasttext predict-prob MODEL - K` prints for that prepared line: same
-// tokens, same input rows in the same order, the same float arithmetic, so
-// labels and probabilities agree bit for bit (tests/stages/lang_id_test.cc
-// checks this against the CLI and against libfasttext's predictLine()). One
-// literal exception is fastText's own: a "</s>" token ends the example, as
-// in fastText's Python predict().
+// `fasttext predict-prob MODEL - K` prints for that prepared line, label for
+// label and bit for bit (tests/stages/lang_id_test.cc checks this against
+// the CLI and against libfasttext's predictLine()).
 //
 // Records "lang" (the top label without "__label__", e.g. "en") and
 // "lang_score" (its probability), plus "lang_top_k" ("en:0.91,de:0.04")
@@ -35,8 +33,7 @@
 
 namespace needle {
 
-class LidModel;
-struct LidScratch;
+class FastTextClassifier;
 
 class LangId final : public Stage {
  public:
@@ -94,11 +91,10 @@ class LangId final : public Stage {
 
  private:
   Options options_;
-  std::shared_ptr<const LidModel> model_;
+  std::shared_ptr<const FastTextClassifier> model_;
   // Per label id: allowed by `languages`, and the minimum score.
   std::vector<bool> allowed_;
   std::vector<double> min_scores_;
-  std::unique_ptr<LidScratch> scratch_;  // per-thread buffers
 };
 
 }  // namespace needle

@@ -87,6 +87,22 @@ inline const std::vector<std::string>& SampleTexts(const std::string& shard) {
   return it->second;
 }
 
+// The "text" of the sample document with this "id"; throws if there is none.
+inline std::string SampleText(const std::string& shard, std::string_view id) {
+  simdjson::dom::parser parser;
+  for (const std::string& line :
+       Lines(Decompressed(SampleDir() + "/" + shard))) {
+    simdjson::dom::element doc;
+    if (parser.parse(line).get(doc)) continue;
+    std::string_view doc_id;
+    std::string_view text;
+    if (!doc["id"].get(doc_id) && doc_id == id && !doc["text"].get(text)) {
+      return std::string(text);
+    }
+  }
+  throw std::runtime_error(shard + " has no document " + std::string(id));
+}
+
 // A quiet RunPipeline request.
 inline RunRequest RequestFor(std::vector<std::string> inputs,
                              std::string out_dir, int threads = 1) {

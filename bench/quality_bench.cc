@@ -1,0 +1,203 @@
+// Throughput of the `quality` stage on the Brown sample, beside the fastText
+// command-line tool scoring the same prepared lines. Prints, never asserts.
+//
+//   build/bench/quality_bench [--repeat N] [--model PATH]
+//
+// Text: every document of data/sample/brown.jsonl (500 texts, 6 MB). The
+// stage runs Quality::Process() on batches of documents on TBB threads, as
+// the pipeline does, at 1 and 2 threads (one shared stage). The CLI runs
+// `fasttext predict-prob MODEL FILE 2 >/dev/null` on the prepared lines,
+// its startup (an empty input) subtracted. MB are of document text (1 MB =
+// 1e6 bytes); the fastest of N runs is reported, since other work on the
+// machine only ever slows a run down.
+
+#include <fmt/format.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/sample_text.h"
+#include "stages/fasttext_classifier.h"
+#include "stages/quality.h"
+
+namespace needle {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// User plus system CPU seconds of this process's threads (RUSAGE_SELF) or
+// of its finished children (RUSAGE_CHILDREN: the CLI runs).
+double CpuSeconds(int who) {
+  rusage usage{};
+  getrusage(who, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) +
+           static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+struct Timing {
+  double wall = 1e300;  // seconds
+  double cpu = 1e300;   // CPU seconds, all threads together
+};
+
+// The fastest of `repeat` runs, wall and CPU time each: on a shared machine
+// wall time waits for other work, CPU time much less so.
+template <class F>
+Timing Fastest(int repeat, int who, F run) {
+  Timing best;
+  for (int i = 0; i < repeat; ++i) {
+    const double cpu = CpuSeconds(who);
+    const auto start = Clock::now();
+    run();
+    best.wall = std::min(best.wall, SecondsSince(start));
+    best.cpu = std::min(best.cpu, CpuSeconds(who) - cpu);
+  }
+  return best;
+}
+
+// Batches of about 256 KiB, so that 6 MB over two threads ends evenly.
+std::vector<std::vector<Document>> MakeBatches(
+    const std::vector<std::string>& texts) {
+  constexpr size_t kBatchBytes = 256 << 10;
+  std::vector<std::vector<Document>> batches;
+  size_t in_batch = kBatchBytes;
+  for (const std::string& text : texts) {
+    if (in_batch >= kBatchBytes) {
+      batches.emplace_back();
+      in_batch = 0;
+    }
+    Document doc;
+    doc.text = text;
+    batches.back().push_back(doc);
+    in_batch += text.size();
+  }
+  return batches;
+}
+
+// As the flow graph does: TBB threads that live across runs, each keeping
+// its buffers; the documents are reset to fresh ones first.
+void RunStage(const Quality& stage, std::vector<std::vector<Document>>& batches,
+              oneapi::tbb::task_arena& arena) {
+  for (auto& batch : batches) {
+    for (Document& doc : batch) doc.signals = {};
+  }
+  arena.execute([&] {
+    oneapi::tbb::parallel_for(size_t{0}, batches.size(),
+                              [&](size_t b) { stage.Process(batches[b]); });
+  });
+}
+
+void Run(const std::string& command) {
+  if (std::system(command.c_str()) != 0) {
+    throw std::runtime_error("failed: " + command);
+  }
+}
+
+int Main(int argc, char** argv) {
+  int repeat = 5;
+  std::string model = std::string(NEEDLE_SOURCE_DIR) + "/models/quality.bin";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--repeat") {
+      repeat = std::max(1, std::atoi(argv[i + 1]));
+    } else if (flag == "--model") {
+      model = argv[i + 1];
+    }
+  }
+  std::vector<std::string> texts;
+  uint64_t bytes = 0;
+  for (bench::SampleDoc& doc : bench::ReadSample(
+           std::string(NEEDLE_SOURCE_DIR) + "/data/sample/brown.jsonl")) {
+    bytes += doc.text.size();
+    texts.push_back(std::move(doc.text));
+  }
+  const double mb = static_cast<double>(bytes) / 1e6;
+  auto batches = MakeBatches(texts);
+
+  char dir_template[] = "/tmp/quality_bench-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  const std::string prepared = dir + "/prepared.txt";
+  const std::string empty = dir + "/empty.txt";
+  {
+    std::ofstream out(prepared, std::ios::binary);
+    for (const std::string& text : texts) out << FastTextLine(text, 0) << '\n';
+    std::ofstream touch(empty);
+  }
+
+  Quality::Options options;
+  options.model_path = model;
+  const auto load_start = Clock::now();
+  const Quality stage(options);
+  const double load_seconds = SecondsSince(load_start);
+
+  fmt::print("quality_bench: {} documents, {:.2f} MB of text, model {}\n",
+             texts.size(), mb, model);
+  fmt::print("machine: {} cores online; fastest of {} runs each\n",
+             std::thread::hardware_concurrency(), repeat);
+  fmt::print("stage model load: {:.3f} s\n\n", load_seconds);
+
+  oneapi::tbb::task_arena one_thread(1);
+  oneapi::tbb::task_arena two_threads(2);
+  RunStage(stage, batches, one_thread);  // warm up: buffers, page cache
+  RunStage(stage, batches, two_threads);
+  const Timing stage1 = Fastest(repeat, RUSAGE_SELF,
+                                [&] { RunStage(stage, batches, one_thread); });
+  const Timing stage2 = Fastest(repeat, RUSAGE_SELF,
+                                [&] { RunStage(stage, batches, two_threads); });
+  const std::string cli = "fasttext predict-prob " + model + " ";
+  const Timing startup = Fastest(repeat, RUSAGE_CHILDREN,
+                                 [&] { Run(cli + empty + " 2 >/dev/null"); });
+  Timing cli1 = Fastest(repeat, RUSAGE_CHILDREN,
+                        [&] { Run(cli + prepared + " 2 >/dev/null"); });
+  cli1.wall -= startup.wall;
+  cli1.cpu -= startup.cpu;
+
+  // Per core: MB over wall seconds over the cores in use; per CPU second:
+  // MB over the CPU time spent, which other work inflates far less.
+  fmt::print("{:<28} {:>8} {:>8} {:>14} {:>14}\n", "", "wall s", "CPU s",
+             "MB/s per core", "MB per CPU-s");
+  auto row = [&](const char* what, const Timing& t, int cores) {
+    fmt::print("{:<28} {:>8.3f} {:>8.3f} {:>14.1f} {:>14.1f}\n", what, t.wall,
+               t.cpu, mb / t.wall / cores, mb / t.cpu);
+  };
+  row("quality stage, 1 thread", stage1, 1);
+  row("quality stage, 2 threads", stage2, 2);
+  row("fasttext CLI, 1 process", cli1, 1);
+  fmt::print(
+      "\nstage / CLI, MB per CPU-second: {:.2f}x; CLI startup (model "
+      "load): {:.3f} s\n",
+      cli1.cpu / stage1.cpu, startup.wall);
+
+  std::remove(prepared.c_str());
+  std::remove(empty.c_str());
+  ::rmdir(dir.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace needle
+
+int main(int argc, char** argv) {
+  try {
+    return needle::Main(argc, argv);
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "quality_bench: {}\n", error.what());
+    return 1;
+  }
+}
