@@ -66,14 +66,10 @@ class LineSet {
 
 // Buffers reused by every document a thread sees.
 struct Scratch {
-  std::vector<std::string_view> words;
   LineSet seen;
 
   // Gives back the memory of an unusually large document.
-  void Trim() {
-    seen.Trim();
-    if (words.capacity() > (size_t{1} << 20)) words = {};
-  }
+  void Trim() { seen.Trim(); }
 };
 
 Scratch& ThreadScratch() {
@@ -126,9 +122,7 @@ void FinewebQuality::Process(std::span<Document> docs) const {
       short_lines += length <= options_.short_line_length;
       if (!scratch.seen.Insert(line)) dup_chars += length;
     }
-    scratch.words.clear();
-    words::SplitWords(text, &scratch.words);
-    const auto word_count = static_cast<int64_t>(scratch.words.size());
+    const auto word_count = static_cast<int64_t>(words::WordsOf(doc).size());
     scratch.Trim();
 
     const double punct_ratio = Ratio(punct_lines, lines);

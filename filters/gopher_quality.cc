@@ -17,7 +17,6 @@ constexpr std::string_view kBullet = "\u2022";        // •
 // One thread's buffers, reused from document to document so that a batch
 // allocates nothing once a thread has seen its longest document.
 struct Scratch {
-  std::vector<std::string_view> tokens;
   std::vector<std::string_view> lines;
   std::vector<char> stop_word_seen;
 };
@@ -29,6 +28,13 @@ Scratch& ThreadScratch() {
 
 bool HasLetter(std::string_view token) {
   for (size_t pos = 0; pos < token.size();) {
+    const auto byte = static_cast<unsigned char>(token[pos]);
+    // In ASCII, str.isalpha() is A-Z and a-z: no decoding, no table.
+    if (byte < 0x80) {
+      if ((byte | 0x20) >= 'a' && (byte | 0x20) <= 'z') return true;
+      ++pos;
+      continue;
+    }
     if (py::IsAlpha(py::DecodeAt(token, &pos))) return true;
   }
   return false;
@@ -58,13 +64,11 @@ GopherQuality::GopherQuality(const Options& options) : options_(options) {
   }
 }
 
-GopherQuality::Measures GopherQuality::Measure(std::string_view text) const {
+GopherQuality::Measures GopherQuality::Measure(
+    std::string_view text, std::span<const std::string_view> tokens) const {
   Scratch& scratch = ThreadScratch();
   Measures m;
 
-  auto& tokens = scratch.tokens;
-  tokens.clear();
-  words::SplitWords(text, &tokens);
   m.tokens = static_cast<int64_t>(tokens.size());
 
   const auto& stop_words = options_.stop_words;
@@ -165,7 +169,7 @@ void GopherQuality::Process(std::span<Document> docs) const {
     if (!doc.ok() || words::SkipsLanguage(doc, options_.skip_languages)) {
       continue;
     }
-    const Measures m = Measure(doc.text);
+    const Measures m = Measure(doc.text, words::WordsOf(doc));
     doc.signals.push_back({"gopher.word_count", m.words});
     doc.signals.push_back({"gopher.tokens", m.tokens});
     doc.signals.push_back({"gopher.mean_word_length", m.mean_word_length});

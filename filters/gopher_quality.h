@@ -41,7 +41,9 @@
 // Stateless after construction: Process() runs on many batches at once.
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/config.h"
@@ -130,7 +132,9 @@ class GopherQuality final : public Stage {
     double alpha_words_ratio = 0;
     int64_t stop_words = 0;
   };
-  Measures Measure(std::string_view text) const;
+  // `words` are SplitWords(text) (the document's cached words::WordsOf).
+  Measures Measure(std::string_view text,
+                   std::span<const std::string_view> words) const;
   // The first failing rule in datatrove's order, or kOk.
   Reason Verdict(const Measures& m) const;
 

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <span>
@@ -18,20 +19,17 @@ namespace {
 
 namespace py = python_text;
 
-// Counts distinct keys by hash. A key is an index that only the caller can
-// compare (a line, a token position), so the table stores no key bytes:
-// a hash match is confirmed by the caller's `same(index)`. Open addressing
-// with linear probing over a power-of-two prefix of `slots_`, at most half
-// full. A slot is empty unless it carries the current generation, so that
-// Reset() costs nothing per slot.
+// Counts distinct keys by 64-bit hash. A key is an index that only the
+// caller can hash and compare (a line, a token position), so the table
+// stores neither key bytes nor hashes: a probe recomputes the hash of the
+// index it finds (`hash_of`, O(1) for every caller) and confirms a match with
+// `same`. Open addressing with linear probing over a power-of-two prefix of
+// `slots_`, at most half full. Slots are 8 bytes, so that a document's table
+// stays in the nearest caches: probing is what the n-gram rules spend their
+// time on. A slot is empty unless it carries the current generation, so
+// that Reset() costs nothing per slot.
 class CountTable {
  public:
-  struct Entry {
-    uint64_t hash;
-    uint32_t index;  // the caller's key: the first position it was seen at
-    uint32_t count;  // 0 until the caller counts it
-  };
-
   // Makes the table empty, with room for `keys` distinct keys (fewer than
   // 2^31: a document has fewer tokens than [input].max_line_bytes allows).
   void Reset(size_t keys) {
@@ -42,53 +40,138 @@ class CountTable {
     }
     if (slots_.size() < capacity) slots_.resize(capacity);
     mask_ = capacity - 1;
-    if (entries_.size() < keys) entries_.resize(keys);
-    used_ = 0;
+    shift_ = 64 - std::countr_zero(capacity);
+    counts_.assign(keys, 0);
   }
 
-  // The entry of the key with this hash for which same(entry.index) is
-  // true, added with count 0 (and index `index`) when there is none.
-  template <class Same>
-  Entry& Find(uint64_t hash, size_t index, const Same& same) {
-    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+  // The first index of the key with this hash for which same(first) is
+  // true; `index` itself, now remembered, when there is none. Its count
+  // starts at 0. The slot is picked by the high bits of hash * 2^64/phi
+  // (Fibonacci hashing), so weak low bits of `hash` do no harm.
+  template <class HashOf, class Same>
+  uint32_t Find(uint64_t hash, size_t index, const HashOf& hash_of,
+                const Same& same) {
+    const size_t start = (hash * 0x9E3779B97F4A7C15u) >> shift_;
+    for (size_t i = start;; i = (i + 1) & mask_) {
       Slot& slot = slots_[i];
       if (slot.generation != generation_) {
-        slot = {used_, generation_};
-        Entry& entry = entries_[used_++];
-        entry = {hash, static_cast<uint32_t>(index), 0};
-        return entry;
+        slot = {static_cast<uint32_t>(index), generation_};
+        return slot.index;
       }
-      Entry& entry = entries_[slot.entry];
-      if (entry.hash == hash && same(entry.index)) return entry;
+      if (hash_of(slot.index) == hash && same(slot.index)) return slot.index;
     }
   }
-
-  // In the order the keys were first seen.
-  std::span<const Entry> entries() const {
-    return std::span(entries_).first(used_);
-  }
+  // The count of the key first seen at `first`, for the caller to change.
+  uint32_t& count(uint32_t first) { return counts_[first]; }
 
  private:
-  // Small, so that a document's table stays in the nearest caches.
   struct Slot {
-    uint32_t entry = 0;       // index into entries_
+    uint32_t index = 0;       // the key's first index
     uint32_t generation = 0;  // empty unless generation_
   };
   std::vector<Slot> slots_;
-  std::vector<Entry> entries_;  // the first used_ are in use
-  uint32_t used_ = 0;
+  std::vector<uint32_t> counts_;  // by first index
   size_t mask_ = 0;
+  int shift_ = 64;
   uint32_t generation_ = 0;
 };
+
+// Polynomial hashes mod 2^64 of every prefix make the hash of any run of
+// tokens O(1): sum(x[p] * B^p) over the run, times B^-start (B is odd, so
+// invertible mod 2^64). Weak in the low bits (CountTable picks slots by the
+// high bits) and not collision-resistant (CountTable compares keys on every
+// hash match): a collision costs time, never a wrong count.
+constexpr uint64_t kByteBase = 0x100000001B3u;  // FNV-1a 64's prime
+constexpr uint64_t kTokenBase = 0xC2B2AE3D27D4EB4Fu;
+
+constexpr uint64_t InverseMod2To64(uint64_t odd) {
+  uint64_t x = odd;  // correct to 3 bits; each Newton step doubles that
+  for (int i = 0; i < 5; ++i) x *= 2 - odd * x;
+  return x;
+}
+static_assert(kByteBase * InverseMod2To64(kByteBase) == 1);
+static_assert(kTokenBase * InverseMod2To64(kTokenBase) == 1);
+
+// Running sums for prefix polynomial hashes: after Add()s of x_0 ... x_k-1,
+// sum = sum(x_p * B^p), power = B^k, inverse = B^-k.
+struct PrefixHash {
+  uint64_t base;
+  uint64_t inverse_base;
+  uint64_t sum = 0;
+  uint64_t power = 1;
+  uint64_t inverse = 1;
+
+  void Add(uint64_t x) {
+    sum += x * power;
+    power *= base;
+    inverse *= inverse_base;
+  }
+};
+
+// kByteBase^k and kByteBase^-k for k < kSize, so that a token's bytes are
+// summed with independent multiplies instead of one serial chain.
+struct BytePowers {
+  static constexpr size_t kSize = 64;
+  std::array<uint64_t, kSize> power{};
+  std::array<uint64_t, kSize> inverse{};
+
+  constexpr BytePowers() {
+    power[0] = inverse[0] = 1;
+    for (size_t k = 1; k < kSize; ++k) {
+      power[k] = power[k - 1] * kByteBase;
+      inverse[k] = inverse[k - 1] * InverseMod2To64(kByteBase);
+    }
+  }
+};
+constexpr BytePowers kBytePowers;
+
+// One token's bytes as a polynomial: sum((c_k + 1) * kByteBase^k) (+1: a
+// zero byte would add nothing), with kByteBase^len, its inverse, and the
+// token's code points, all in one pass over the bytes.
+struct TokenBytes {
+  uint64_t sum = 0;
+  uint64_t power = 1;
+  uint64_t inverse = 1;
+  int64_t chars = 0;
+
+  explicit TokenBytes(std::string_view token) {
+    constexpr size_t kChunk = BytePowers::kSize - 1;
+    for (size_t begin = 0; begin < token.size(); begin += kChunk) {
+      const size_t size = std::min(kChunk, token.size() - begin);
+      uint64_t chunk = 0;
+      for (size_t k = 0; k < size; ++k) {
+        const auto c = static_cast<uint8_t>(token[begin + k]);
+        chunk += (c + 1u) * kBytePowers.power[k];
+        chars += (c & 0xC0) != 0x80;  // py::Length, byte by byte
+      }
+      sum += chunk * power;
+      power *= kBytePowers.power[size];
+      inverse *= kBytePowers.inverse[size];
+    }
+  }
+};
+
+// Each prefix's (sum, inverse) pair, one per token boundary.
+struct Prefix {
+  uint64_t sum;
+  uint64_t inverse;
+};
+
+// The hash of the run between two token boundaries.
+uint64_t RunHash(const Prefix& begin, const Prefix& end) {
+  return (end.sum - begin.sum) * begin.inverse;
+}
 
 // One thread's buffers, reused from document to document.
 struct Scratch {
   std::vector<std::string_view> pieces;  // paragraphs, then lines
-  std::vector<std::string_view> tokens;
-  std::string joined;                 // the tokens, no separator
-  std::vector<size_t> token_start;    // byte offsets into joined; +1 end
-  std::vector<int64_t> chars_before;  // code points of tokens before i
-  std::vector<uint64_t> token_hash;   // xxh3 of each token
+  std::vector<uint64_t> piece_hash;      // xxh3 of each piece
+  std::vector<std::string_view> tokens;  // when the caller gives none
+  std::string joined;                    // the tokens, no separator
+  std::vector<size_t> token_start;       // byte offsets into joined; +1 end
+  std::vector<int64_t> chars_before;     // code points of tokens before i
+  std::vector<Prefix> byte_prefix;       // of joined's bytes, at token starts
+  std::vector<Prefix> token_prefix;      // of the tokens' byte polynomials
   CountTable table;
 };
 
@@ -108,15 +191,17 @@ struct Duplicates {
 
 // datatrove's find_duplicates: every piece equal to an earlier piece counts.
 Duplicates FindDuplicates(std::span<const std::string_view> pieces,
-                          CountTable& table) {
+                          std::vector<uint64_t>& hashes, CountTable& table) {
   Duplicates dup;
   table.Reset(pieces.size());
+  hashes.clear();
   for (size_t i = 0; i < pieces.size(); ++i) {
     const std::string_view piece = pieces[i];
-    CountTable::Entry& entry =
-        table.Find(Hash(piece.data(), piece.size()), i,
-                   [&](size_t earlier) { return pieces[earlier] == piece; });
-    if (entry.count++ > 0) {
+    hashes.push_back(Hash(piece.data(), piece.size()));
+    const uint32_t first = table.Find(
+        hashes[i], i, [&](size_t earlier) { return hashes[earlier]; },
+        [&](size_t earlier) { return pieces[earlier] == piece; });
+    if (table.count(first)++ > 0) {
       ++dup.pieces;
       dup.chars += py::Length(piece);
     }
@@ -143,27 +228,39 @@ double Fraction(int64_t part, int64_t whole) {
                     : static_cast<double>(part) / static_cast<double>(whole);
 }
 
-// The tokens of one document, laid out for n-gram hashing.
+// The tokens of one document, laid out for n-gram hashing: each token's
+// bytes and hash are read once, after which any n-gram's hash is O(1).
 class Tokens {
  public:
-  explicit Tokens(Scratch& s) : s_(s) {}
-
-  void Load(std::string_view text) {
-    s_.tokens.clear();
-    words::SplitWords(text, &s_.tokens);
+  Tokens(Scratch& s, std::span<const std::string_view> tokens)
+      : s_(s), tokens_(tokens) {
     s_.joined.clear();
     s_.token_start.assign(1, 0);
     s_.chars_before.assign(1, 0);
-    s_.token_hash.clear();
-    for (const std::string_view token : s_.tokens) {
+    // Prefixes of joined's bytes: sum((c_p + 1) * kByteBase^p), p < start.
+    uint64_t byte_sum = 0;
+    uint64_t byte_power = 1;
+    uint64_t byte_inverse = 1;
+    // Prefixes of the token sequence, each token standing for its bytes'
+    // polynomial (equal tokens, equal values).
+    PrefixHash sequence{kTokenBase, InverseMod2To64(kTokenBase)};
+    s_.byte_prefix.assign(1, {byte_sum, byte_inverse});
+    s_.token_prefix.assign(1, {sequence.sum, sequence.inverse});
+    for (const std::string_view token : tokens_) {
+      const TokenBytes bytes(token);
       s_.joined += token;
       s_.token_start.push_back(s_.joined.size());
-      s_.chars_before.push_back(s_.chars_before.back() + py::Length(token));
-      s_.token_hash.push_back(Hash(token.data(), token.size()));
+      s_.chars_before.push_back(s_.chars_before.back() + bytes.chars);
+      byte_sum += bytes.sum * byte_power;
+      byte_power *= bytes.power;
+      byte_inverse *= bytes.inverse;
+      s_.byte_prefix.push_back({byte_sum, byte_inverse});
+      sequence.Add(bytes.sum);
+      s_.token_prefix.push_back({sequence.sum, sequence.inverse});
     }
   }
 
-  size_t size() const { return s_.tokens.size(); }
+  size_t size() const { return tokens_.size(); }
   // Code points of tokens [i, i + n), without separators.
   int64_t Chars(size_t i, size_t n) const {
     return s_.chars_before[i + n] - s_.chars_before[i];
@@ -173,24 +270,24 @@ class Tokens {
     return std::string_view(s_.joined).substr(
         s_.token_start[i], s_.token_start[i + n] - s_.token_start[i]);
   }
-  // A hash of the token sequence [i, i + n), mixed from the tokens' hashes
-  // (multiply-xorshift: collisions only cost a comparison).
+  // A hash of Joined(i, n): equal byte strings, equal hashes, however
+  // they are split into tokens.
+  uint64_t JoinedHash(size_t i, size_t n) const {
+    return RunHash(s_.byte_prefix[i], s_.byte_prefix[i + n]);
+  }
+  // A hash of the token sequence [i, i + n).
   uint64_t SequenceHash(size_t i, size_t n) const {
-    uint64_t h = 0;
-    for (size_t k = 0; k < n; ++k) {
-      h = (h ^ s_.token_hash[i + k]) * 0x9E3779B97F4A7C15u;
-      h ^= h >> 29;
-    }
-    return h;
+    return RunHash(s_.token_prefix[i], s_.token_prefix[i + n]);
   }
   bool SameSequence(size_t i, size_t j, size_t n) const {
-    return std::equal(s_.tokens.begin() + static_cast<ptrdiff_t>(i),
-                      s_.tokens.begin() + static_cast<ptrdiff_t>(i + n),
-                      s_.tokens.begin() + static_cast<ptrdiff_t>(j));
+    return std::equal(tokens_.begin() + static_cast<ptrdiff_t>(i),
+                      tokens_.begin() + static_cast<ptrdiff_t>(i + n),
+                      tokens_.begin() + static_cast<ptrdiff_t>(j));
   }
 
  private:
   Scratch& s_;
+  std::span<const std::string_view> tokens_;
 };
 
 // datatrove's find_top_duplicate on " ".join n-grams: the characters of the
@@ -201,20 +298,23 @@ int64_t TopNgramChars(const Tokens& tokens, size_t n, CountTable& table) {
   if (tokens.size() < n) return 0;
   const size_t ngrams = tokens.size() - n + 1;
   table.Reset(ngrams);
+  // The leader so far; counts only grow, so it changes only when another
+  // n-gram's count passes it, or equals it having been seen first.
+  uint32_t top_count = 0;
+  uint32_t top_index = 0;
   for (size_t i = 0; i < ngrams; ++i) {
-    ++table
-          .Find(tokens.SequenceHash(i, n), i,
-                [&](size_t earlier) {
-                  return tokens.SameSequence(earlier, i, n);
-                })
-          .count;
-  }
-  const CountTable::Entry* top = nullptr;
-  for (const CountTable::Entry& entry : table.entries()) {
-    if (top == nullptr || entry.count > top->count) top = &entry;
+    const uint32_t first = table.Find(
+        tokens.SequenceHash(i, n), i,
+        [&](size_t earlier) { return tokens.SequenceHash(earlier, n); },
+        [&](size_t earlier) { return tokens.SameSequence(earlier, i, n); });
+    const uint32_t count = ++table.count(first);
+    if (count > top_count || (count == top_count && first < top_index)) {
+      top_count = count;
+      top_index = first;
+    }
   }
   const auto spaces = static_cast<int64_t>(n - 1);
-  return (tokens.Chars(top->index, n) + spaces) * top->count;
+  return (tokens.Chars(top_index, n) + spaces) * top_count;
 }
 
 // datatrove's find_all_duplicate on "".join n-grams: walking left to right,
@@ -227,11 +327,13 @@ int64_t DuplicateNgramChars(const Tokens& tokens, size_t n, CountTable& table) {
   table.Reset(ngrams);
   int64_t repeated_chars = 0;
   for (size_t i = 0; i < ngrams;) {
-    const std::string_view text = tokens.Joined(i, n);
-    CountTable::Entry& entry = table.Find(
-        Hash(text.data(), text.size()), i,
-        [&](size_t earlier) { return tokens.Joined(earlier, n) == text; });
-    if (entry.count++ > 0) {
+    const uint32_t first = table.Find(
+        tokens.JoinedHash(i, n), i,
+        [&](size_t earlier) { return tokens.JoinedHash(earlier, n); },
+        [&](size_t earlier) {
+          return tokens.Joined(earlier, n) == tokens.Joined(i, n);
+        });
+    if (first != i) {
       repeated_chars += tokens.Chars(i, n);
       i += n;
     } else {
@@ -245,25 +347,32 @@ int64_t DuplicateNgramChars(const Tokens& tokens, size_t n, CountTable& table) {
 
 GopherRepetition::Measures GopherRepetition::Measure(std::string_view text) {
   Scratch& s = ThreadScratch();
+  s.tokens.clear();
+  words::SplitWords(text, &s.tokens);
+  return Measure(text, s.tokens);
+}
+
+GopherRepetition::Measures GopherRepetition::Measure(
+    std::string_view text, std::span<const std::string_view> words) {
+  Scratch& s = ThreadScratch();
   Measures m;
   const int64_t chars = py::Length(text);
 
   s.pieces.clear();
   SplitAtNewlineRuns(py::Strip(text), 2, &s.pieces);
-  const Duplicates paras = FindDuplicates(s.pieces, s.table);
+  const Duplicates paras = FindDuplicates(s.pieces, s.piece_hash, s.table);
   m.dup_para_frac =
       Fraction(paras.pieces, static_cast<int64_t>(s.pieces.size()));
   m.dup_para_char_frac = Fraction(paras.chars, chars);
 
   s.pieces.clear();
   SplitAtNewlineRuns(text, 1, &s.pieces);
-  const Duplicates lines = FindDuplicates(s.pieces, s.table);
+  const Duplicates lines = FindDuplicates(s.pieces, s.piece_hash, s.table);
   m.dup_line_frac =
       Fraction(lines.pieces, static_cast<int64_t>(s.pieces.size()));
   m.dup_line_char_frac = Fraction(lines.chars, chars);
 
-  Tokens tokens(s);
-  tokens.Load(text);
+  const Tokens tokens(s, words);
   for (size_t i = 0; i < m.top_ngram_frac.size(); ++i) {
     m.top_ngram_frac[i] =
         Fraction(TopNgramChars(tokens, kMinTopN + i, s.table), chars);
@@ -317,7 +426,7 @@ void GopherRepetition::Process(std::span<Document> docs) const {
     if (!doc.ok() || words::SkipsLanguage(doc, options_.skip_languages)) {
       continue;
     }
-    const Measures m = Measure(doc.text);
+    const Measures m = Measure(doc.text, words::WordsOf(doc));
     doc.signals.push_back({"gopher_rep.dup_para_frac", m.dup_para_frac});
     doc.signals.push_back(
         {"gopher_rep.dup_para_char_frac", m.dup_para_char_frac});

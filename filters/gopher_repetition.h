@@ -36,14 +36,19 @@
 // Documents whose "lang" signal is in skip_languages (scripts written without
 // spaces between words) pass with no signals.
 //
-// Linear time: lines, paragraphs and n-grams are hashed (xxh3) into an
-// open-addressing table of indexes, compared byte for byte on a hash match,
-// so nothing is allocated per n-gram. Each thread keeps its own tables and
+// Linear time: lines and paragraphs are hashed (xxh3), n-grams in O(1) each
+// from prefix polynomial hashes of the words' bytes and of the words' xxh3
+// hashes (mod 2^64), into one open-addressing table keyed by 64-bit hash and
+// compared byte for byte on a hash match, so nothing is allocated per
+// n-gram. The words come split once per document (words::WordsOf, shared
+// with gopher_quality and fineweb). Each thread keeps its own table and
 // buffers. Stateless after construction: Process() runs on many batches at
 // once.
 
 #include <array>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/config.h"
@@ -128,6 +133,10 @@ class GopherRepetition final : public Stage {
     std::array<double, 6> dup_ngram_frac{};  // [n - kMinDupN]
   };
   static Measures Measure(std::string_view text);
+  // The same, given words = SplitWords(text) (the document's cached
+  // words::WordsOf).
+  static Measures Measure(std::string_view text,
+                          std::span<const std::string_view> words);
   // The first failing rule in datatrove's order, or kOk.
   Reason Verdict(const Measures& m) const;
 

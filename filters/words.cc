@@ -94,6 +94,24 @@ void SplitWords(std::string_view text, std::vector<std::string_view>* out) {
   }
 }
 
+const std::vector<std::string_view>& WordsOf(Document& doc) {
+  // Same bytes, same tokens: texts are immutable once a document views them.
+  const bool cached = doc.words_of.data() == doc.text.data() &&
+                      doc.words_of.size() == doc.text.size();
+  if (!cached) {
+    doc.words.clear();
+    doc.words_of = {};
+    try {
+      SplitWords(doc.text, &doc.words);
+    } catch (...) {
+      doc.words.clear();  // no half list for an empty text to find later
+      throw;
+    }
+    doc.words_of = doc.text;
+  }
+  return doc.words;
+}
+
 void SplitSentences(std::string_view text, std::vector<std::string_view>* out) {
   for (const Span& span : SpansOf(text)) {
     size_t begin = span.begin;

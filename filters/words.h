@@ -33,6 +33,9 @@ namespace needle::words {
 // Every token is a view into `text` or a static literal (the "``" and "''"
 // that replace double quotes). Appends to *out (does not clear it).
 void SplitWords(std::string_view text, std::vector<std::string_view>* out);
+// SplitWords(doc.text), split on the first call and cached on the document
+// (doc.words) for the next stage that asks, until the text changes.
+const std::vector<std::string_view>& WordsOf(Document& doc);
 // Sentences as datatrove's split_into_sentences / NLTK punkt span_tokenize,
 // views into `text`, stripped, empty ones dropped. Appends to *out.
 void SplitSentences(std::string_view text, std::vector<std::string_view>* out);

@@ -381,9 +381,8 @@ void AppendWithDedupFate(std::string_view line, const DedupFate& fate,
     return;
   }
   DecisionRecord decision;
-  decision.fate = fate.reason == Reason::kExactDuplicate
-                      ? Fate::kExactDuplicate
-                      : Fate::kNearDuplicate;
+  decision.fate = fate.reason == Reason::kExactDuplicate ? Fate::kExactDuplicate
+                                                         : Fate::kNearDuplicate;
   decision.cluster_size = fate.cluster_size;
   decision.duplicate_of = fate.duplicate_of;
   AddDuplicateFields(line, decision, out);

@@ -65,8 +65,8 @@ enum class Reason : uint8_t {
   kFinewebListRatio,       // fineweb: too many newlines per word
   kUrlBlockedDomain,       // url_filter: the url's domain is on the blocklist
   kUrlBlockedPattern,      // url_filter: the url matches a blocked pattern
-  kQualityLowScore,
-  kBelowFirstTier,  // tiers: kept by every stage, but in no tier        // quality: quality_score below min_score
+  kQualityLowScore,        // quality: quality_score below min_score
+  kBelowFirstTier,         // tiers: kept by every stage, but in no tier
   kCount,                  // not a reason: the number of reasons
 };
 inline constexpr int kReasonCount = static_cast<int>(Reason::kCount);

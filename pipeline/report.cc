@@ -1,8 +1,11 @@
 #include "pipeline/report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <simdjson.h>
 
 #include <cmath>
+#include <filesystem>
 #include <iterator>
 
 #include "pipeline/atomic_file.h"
@@ -373,8 +376,69 @@ std::string ReportSummaryText(const Report& report) {
   return text;
 }
 
+std::string ThresholdSweepJson(const ThresholdSweep& sweep) {
+  std::string out = "{\"tier\":";
+  AppendJsonString(sweep.tier, &out);
+  out += ",\"signal\":";
+  AppendJsonString(sweep.signal, &out);
+  out += ",\"values\":[";
+  for (size_t i = 0; i < sweep.values.size(); ++i) {
+    if (i) out += ',';
+    AppendJsonNumber(sweep.values[i], &out);
+  }
+  out += "],\"tiers\":[";
+  for (size_t t = 0; t < sweep.tiers.size(); ++t) {
+    const ThresholdSweep::Tier& tier = sweep.tiers[t];
+    out += t ? ",\n {\"name\":" : "\n {\"name\":";
+    AppendJsonString(tier.name, &out);
+    out += fmt::format(",\"docs\":[{}],\"tokens\":[{}]}}",
+                       fmt::join(tier.docs, ","), fmt::join(tier.tokens, ","));
+  }
+  out += "]}\n";
+  return out;
+}
+
+std::optional<ThresholdSweep> ReadThresholdSweep(const std::string& out_dir) {
+  const std::string path = out_dir + "/tiers/sweep.json";
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.load(path).get(root)) return std::nullopt;
+  ThresholdSweep sweep;
+  std::string_view text;
+  if (root["tier"].get(text)) return std::nullopt;
+  sweep.tier = text;
+  if (root["signal"].get(text)) return std::nullopt;
+  sweep.signal = text;
+  simdjson::dom::array array;
+  if (root["values"].get(array)) return std::nullopt;
+  for (simdjson::dom::element value : array) {
+    double number = 0;
+    if (value.get(number)) return std::nullopt;
+    sweep.values.push_back(number);
+  }
+  if (root["tiers"].get(array)) return std::nullopt;
+  for (simdjson::dom::element element : array) {
+    ThresholdSweep::Tier& tier = sweep.tiers.emplace_back();
+    if (element["name"].get(text)) return std::nullopt;
+    tier.name = text;
+    for (const char* key : {"docs", "tokens"}) {
+      simdjson::dom::array counts;
+      if (element[key].get(counts)) return std::nullopt;
+      for (simdjson::dom::element count : counts) {
+        uint64_t n = 0;
+        if (count.get(n)) return std::nullopt;
+        (std::string_view(key) == "docs" ? tier.docs : tier.tokens)
+            .push_back(n);
+      }
+    }
+  }
+  return sweep;
+}
+
 Report WriteReport(const std::string& out_dir, const BudgetConfig& config) {
   Report report = BuildReport(ReadRunSummary(out_dir + "/run.json"), config);
+  report.sweep = ReadThresholdSweep(out_dir);
   WriteFileAtomically(out_dir + "/report.json", ReportJson(report));
   WriteFileAtomically(out_dir + "/report.md", ReportMarkdown(report));
   WriteFileAtomically(out_dir + "/report.html", ReportHtml(report));

@@ -27,8 +27,25 @@ struct TierReport {
   ModelSize largest_model;           // trainable on supply.tokens today
 };
 
+// `needle tune --sweep`'s last result (OUT/tiers/sweep.json): documents
+// and tokens per tier at each value of one tier's threshold.
+struct ThresholdSweep {
+  std::string tier, signal;
+  std::vector<double> values;
+  struct Tier {
+    std::string name;
+    std::vector<uint64_t> docs, tokens;  // one per value
+  };
+  std::vector<Tier> tiers;
+};
+
+// Reads OUT/tiers/sweep.json; nullopt when there is none.
+std::optional<ThresholdSweep> ReadThresholdSweep(const std::string& out_dir);
+std::string ThresholdSweepJson(const ThresholdSweep& sweep);
+
 struct Report {
   RunSummary run;
+  std::optional<ThresholdSweep> sweep;
   BudgetConfig config;
   // The run's input bytes in [corpus] raw_bytes_measure, and their source.
   uint64_t input_bytes = 0;

@@ -426,6 +426,43 @@ Section ConfigurationSection(const Report& report) {
   return s;
 }
 
+// `needle tune --sweep`'s result: documents per tier at each threshold.
+Section SweepSection(const ThresholdSweep& sweep) {
+  Section s;
+  s.heading = "Threshold sweep: " + sweep.tier + " " + sweep.signal;
+  s.notes.push_back(
+      "From tiers/sweep.json, written by the last `needle tune --sweep`; "
+      "the tiers as they would be with each value in the tier's condition.");
+  for (const ThresholdSweep::Tier& tier : sweep.tiers) {
+    if (tier.name != sweep.tier) continue;
+    std::vector<Bar> bars;
+    for (size_t i = 0; i < sweep.values.size() && i < tier.docs.size(); ++i) {
+      bars.push_back(
+          {fmt::format("{} {}", sweep.signal, sweep.values[i]),
+           static_cast<double>(tier.docs[i]),
+           ShortNumber(static_cast<double>(tier.tokens[i])) + " tokens"});
+    }
+    s.svg = BarChartSvg("Documents in " + tier.name + " at each value", bars,
+                        "#ca6f1e");
+  }
+  Table table;
+  table.header = {"Value"};
+  for (const ThresholdSweep::Tier& tier : sweep.tiers) {
+    table.header.push_back(tier.name + " docs");
+    table.header.push_back(tier.name + " tokens");
+  }
+  for (size_t i = 0; i < sweep.values.size(); ++i) {
+    std::vector<std::string> row = {fmt::format("{}", sweep.values[i])};
+    for (const ThresholdSweep::Tier& tier : sweep.tiers) {
+      row.push_back(Count(tier.docs.at(i)));
+      row.push_back(Count(tier.tokens.at(i)));
+    }
+    table.rows.push_back(std::move(row));
+  }
+  s.tables.push_back(std::move(table));
+  return s;
+}
+
 std::vector<Section> Sections(const Report& report) {
   std::vector<Section> sections = {SummarySection(report),
                                    AssumptionsSection(report)};
@@ -436,6 +473,7 @@ std::vector<Section> Sections(const Report& report) {
     sections.push_back(DemandSection(report));
   }
   sections.push_back(FunnelSection(report));
+  if (report.sweep) sections.push_back(SweepSection(*report.sweep));
   sections.push_back(LanguageSection(report));
   sections.push_back(InputsSection(report));
   sections.push_back(ConfigurationSection(report));

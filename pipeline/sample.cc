@@ -97,8 +97,17 @@ SampleResult SampleDocuments(const SampleRequest& request) {
   }
   const bool quarantined = IsQuarantineReason(reason);
   result.folder = quarantined ? "quarantine" : "rejected";
-  const std::vector<std::string> files =
+  std::vector<std::string> files =
       FilesUnder(request.out_dir + "/" + result.folder);
+  if (!quarantined) {
+    // With tiers, documents a stage rejected are members of the loosest
+    // tier(s): they live under tiers/<tier>/, with their reason set.
+    for (std::string& file : FilesUnder(request.out_dir + "/tiers")) {
+      if (file.find(".jsonl") != std::string::npos) {
+        files.push_back(std::move(file));
+      }
+    }
+  }
   if (!quarantined && files.empty() && !WroteRejected(run)) {
     throw std::runtime_error(fmt::format(
         "{} counts {} {} documents, but the run did not write rejected "

@@ -1,8 +1,12 @@
 #include "pipeline/slurm.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <simdjson.h>
+#include <sys/wait.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -197,6 +201,75 @@ std::string TrimJobId(const std::string& parsable) {
   return id;
 }
 
+// Where a task that is not done stands: in the queue, failed (and why),
+// or neither. Asks squeue once, sacct only when needed.
+class TaskStates {
+ public:
+  struct State {
+    std::string job;  // the latest job that was to run the task
+    bool queued = false;
+    bool running = false;
+    bool failed = false;
+    std::string why;  // when failed
+  };
+
+  TaskStates(const SlurmJobs& jobs, std::string out_dir)
+      : jobs_(jobs), out_dir_(std::move(out_dir)), queued_(QueuedTasks()) {}
+
+  bool squeue_answered() const { return queued_.has_value(); }
+
+  State Of(StepKind step, size_t task) {
+    State state;
+    for (const auto& submission : jobs_.submissions) {
+      for (const SlurmJob& job : submission) {
+        if (job.step == step && std::find(job.tasks.begin(), job.tasks.end(),
+                                          task) != job.tasks.end()) {
+          state.job = job.id;
+        }
+      }
+    }
+    if (state.job.empty()) return state;  // never submitted
+    const std::string id = TaskJobId(state.job, step, task);
+    if (queued_ && queued_->contains(id)) {
+      const std::string& queue_state = queued_->at(id).first;
+      state.queued = true;
+      state.running = queue_state != "PENDING" && queue_state != "REQUEUED";
+      return state;
+    }
+    // Gone from the queue without finishing: why, from the script's state
+    // file, else from sacct.
+    std::ifstream in(StatePath(out_dir_, step, task));
+    std::string job, ended, attempt, exit_status;
+    in >> job >> ended >> attempt >> exit_status;
+    if (job == state.job && ended != "done") {
+      if (ended == "running") {
+        state.why = "ended without recording why (killed?)";
+      } else if (ended == "cancelled") {
+        state.why = "cancelled";
+      } else {
+        state.why = fmt::format("exit status {} after {} attempts", exit_status,
+                                attempt);
+      }
+    } else {
+      if (!accounted_) accounted_ = AccountedTasks(AllJobIds(jobs_));
+      const auto it = accounted_->find(id);
+      if (it != accounted_->end() && it->second != "COMPLETED" &&
+          it->second != "PENDING" && it->second != "RUNNING") {
+        state.why = it->second;
+      }
+    }
+    state.failed = !state.why.empty();
+    return state;
+  }
+
+ private:
+  const SlurmJobs& jobs_;
+  std::string out_dir_;
+  std::optional<std::map<std::string, std::pair<std::string, std::string>>>
+      queued_;
+  std::optional<std::map<std::string, std::string>> accounted_;
+};
+
 }  // namespace
 
 std::string ShellQuote(std::string_view text) {
@@ -301,6 +374,9 @@ std::string StepScript(const SlurmRun& run, StepKind step,
   if (array) command += " --task \"$task\"";
   if (step == StepKind::kReport && !resumed.empty()) {
     command += " --resumed " + ArrayRanges(resumed);
+  }
+  if (step == StepKind::kReport && run.request.max_error_rate) {
+    command += fmt::format(" --max-error-rate {}", *run.request.max_error_rate);
   }
   for (const std::string& input : run.request.inputs) {
     command += " " + ShellQuote(input);
@@ -433,93 +509,37 @@ std::string SubmitToSlurm(const RunConfig& config, const SlurmRun& run) {
 std::string SlurmStatusText(const RunConfig& config, const SlurmJobs& jobs,
                             const std::string& out_dir) {
   const std::vector<Shard> shards = FindShards(jobs.inputs);
-  const std::vector<StepTasks> plan = PlanSteps(config, shards, out_dir);
-  const auto queued = QueuedTasks();
-  std::map<std::string, std::string> accounted;
-  bool asked_sacct = false;
-
+  TaskStates states(jobs, out_dir);
   std::string table =
       fmt::format("{:<9} {:>6} {:>6} {:>8} {:>7} {:>8}\n", "step", "tasks",
                   "done", "running", "failed", "pending");
   std::string notes;
-  size_t idle = 0;  // pending, but in no queue: need a submission
-  size_t total = 0, all_done = 0, all_running = 0, all_failed = 0;
-  for (const StepTasks& step : plan) {
-    size_t done = 0, running = 0, failed = 0, pending = 0;
+  size_t idle = 0;  // pending, but in no queue: they need a submission
+  size_t totals[4] = {};
+  for (const StepTasks& step : PlanSteps(config, shards, out_dir)) {
+    size_t counts[4] = {};  // done, running, failed, pending
     for (size_t task = 0; task < step.done.size(); ++task) {
       if (step.done[task]) {
-        ++done;
+        ++counts[0];
         continue;
       }
-      const SlurmJob* job = nullptr;  // the latest that ran this task
-      for (const auto& submission : jobs.submissions) {
-        for (const SlurmJob& j : submission) {
-          if (j.step == step.kind && std::find(j.tasks.begin(), j.tasks.end(),
-                                               task) != j.tasks.end()) {
-            job = &j;
-          }
-        }
-      }
-      if (job == nullptr) {
-        ++pending;
-        ++idle;
-        continue;
-      }
-      const std::string id = TaskJobId(job->id, step.kind, task);
-      if (queued && queued->contains(id)) {
-        const std::string& state = queued->at(id).first;
-        ++(state == "PENDING" || state == "REQUEUED" ? pending : running);
-        continue;
-      }
-      // Gone from the queue without finishing: why, from the script's
-      // state file, else from sacct.
-      std::istringstream state_line([&] {
-        std::ifstream in(StatePath(out_dir, step.kind, task));
-        std::string line;
-        std::getline(in, line);
-        return line;
-      }());
-      std::string state_job, state, attempt, exit_status;
-      state_line >> state_job >> state >> attempt >> exit_status;
-      std::string why;
-      if (state_job == job->id && state != "done") {
-        why = state == "running" ? "ended without recording why (killed?)"
-              : state == "cancelled"
-                  ? "cancelled"
-                  : fmt::format("exit status {} after {} attempts", exit_status,
-                                attempt);
-      } else {
-        if (!asked_sacct) {
-          accounted = AccountedTasks(AllJobIds(jobs));
-          asked_sacct = true;
-        }
-        const auto it = accounted.find(id);
-        if (it != accounted.end() && it->second != "COMPLETED" &&
-            it->second != "PENDING" && it->second != "RUNNING") {
-          why = it->second;
-        }
-      }
-      if (why.empty()) {
-        ++pending;
-        ++idle;
-        continue;
-      }
-      ++failed;
+      const TaskStates::State state = states.Of(step.kind, task);
+      ++counts[state.failed ? 2 : state.running ? 1 : 3];
+      idle += !state.failed && !state.running && !state.queued;
+      if (!state.failed) continue;
       notes += fmt::format(
           "failed: {} task {}{} (job {}): {}; log {}\n", StepName(step.kind),
           task,
           IsPerShard(step.kind) ? fmt::format(" ({})", shards[task].name) : "",
-          id, why, LogPath(out_dir, step.kind, job->id, task));
+          TaskJobId(state.job, step.kind, task), state.why,
+          LogPath(out_dir, step.kind, state.job, task));
     }
     table += fmt::format("{:<9} {:>6} {:>6} {:>8} {:>7} {:>8}\n",
-                         StepName(step.kind), step.done.size(), done, running,
-                         failed, pending);
-    total += step.done.size();
-    all_done += done;
-    all_running += running;
-    all_failed += failed;
+                         StepName(step.kind), step.done.size(), counts[0],
+                         counts[1], counts[2], counts[3]);
+    for (int i = 0; i < 4; ++i) totals[i] += counts[i];
   }
-  if (!queued) {
+  if (!states.squeue_answered()) {
     notes +=
         "needle: squeue did not answer: running and queued tasks show "
         "as pending\n";
@@ -534,8 +554,8 @@ std::string SlurmStatusText(const RunConfig& config, const SlurmJobs& jobs,
          fmt::format(
              "needle: {} of {} tasks done, {} running, {} failed, {} "
              "pending\n",
-             all_done, total, all_running, all_failed,
-             total - all_done - all_running - all_failed);
+             totals[0], totals[0] + totals[1] + totals[2] + totals[3],
+             totals[1], totals[2], totals[3]);
 }
 
 }  // namespace needle

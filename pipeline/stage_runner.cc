@@ -91,6 +91,11 @@ void RunStages(std::span<const std::unique_ptr<Stage>> stages, Batch* batch) {
       }
     }
   }
+  // The word cache (about three times the text) is for the stages only.
+  for (Document& doc : batch->docs) {
+    std::vector<std::string_view>().swap(doc.words);
+    doc.words_of = {};
+  }
 }
 
 }  // namespace needle

@@ -178,9 +178,23 @@ std::string TuneRun(const RunConfig& config, const TuneRequest& request) {
 
   if (!request.sweep.empty()) {
     const Sweep sweep = ParseSweep(request.sweep);
-    return SweepTable(sweep,
-                      SweepTiers(config, shards, request.run_dir, sweep.tier,
-                                 sweep.signal, sweep.values));
+    const std::vector<TierFunnel> funnels =
+        SweepTiers(config, shards, request.run_dir, sweep.tier, sweep.signal,
+                   sweep.values);
+    // Kept with the run, so that report.html plots it.
+    ThresholdSweep kept{sweep.tier, sweep.signal, sweep.values, {}};
+    for (size_t t = 0; t < funnels.front().tiers.size(); ++t) {
+      ThresholdSweep::Tier& tier = kept.tiers.emplace_back();
+      tier.name = funnels.front().tiers[t].name;
+      for (const TierFunnel& funnel : funnels) {
+        tier.docs.push_back(funnel.tiers[t].totals.docs);
+        tier.tokens.push_back(funnel.tiers[t].totals.tokens);
+      }
+    }
+    WriteFileAtomically(request.run_dir + "/tiers/sweep.json",
+                        ThresholdSweepJson(kept));
+    WriteReport(request.run_dir, config.budget);
+    return SweepTable(sweep, funnels);
   }
   const TierFunnel funnel =
       TierShards(config, shards, request.run_dir, request.write);

@@ -29,11 +29,6 @@ struct Example {
   std::string line;  // prepared: what the model sees, without the label
 };
 
-struct Side {
-  std::vector<Example> examples;
-  size_t docs = 0;
-};
-
 // fastText splits words on these bytes; a line of nothing else has no word.
 bool HasToken(std::string_view line) {
   return line.find_first_not_of(std::string_view(" \n\r\t\v\f\0", 7)) !=

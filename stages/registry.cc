@@ -72,7 +72,7 @@ void ReadRunSections(ConfigFile& config, RunConfig* run) {
 // [section].key: the string's own place shifted past its opening quote.
 std::string WhereInString(const ConfigFile& config, std::string_view section,
                           std::string_view key, size_t index, size_t column) {
-  const std::string at = config.Where(section, key, index);
+  std::string at = config.Where(section, key, index);
   const size_t colon = at.rfind(':');
   const size_t line_colon =
       colon == std::string::npos ? colon : at.rfind(':', colon - 1);
@@ -92,7 +92,7 @@ const StageInfo* FindStage(std::string_view name) {
   return nullptr;
 }
 
-RunConfig LoadRunConfig(ConfigFile config) {
+RunConfig LoadRunConfig(ConfigFile config, bool build_stages) {
   RunConfig run;
   ReadRunSections(config, &run);
   if (run.dedup.enabled) run.hasher = std::make_unique<MinHasher>(run.dedup);
@@ -133,7 +133,8 @@ RunConfig LoadRunConfig(ConfigFile config) {
                                     config.Where("pipeline", "stages", i),
                                     wanted[i]));
     }
-    run.stages.push_back(info->make(config, *info, /*build=*/true));
+    std::unique_ptr<Stage> stage = info->make(config, *info, build_stages);
+    if (stage) run.stages.push_back(std::move(stage));
   }
 
   run.path = config.path();

@@ -31,8 +31,11 @@ std::span<const StageInfo> RegisteredStages();
 const StageInfo* FindStage(std::string_view name);
 
 // Reads and checks every section the run uses; throws ConfigError at the
-// first problem, with file:line:col.
-RunConfig LoadRunConfig(ConfigFile config);
+// first problem, with file:line:col. With `build_stages` false the stages'
+// options are checked but no stage is built (no model is loaded), and
+// RunConfig::stages stays empty: for commands that only read a finished
+// run, such as `needle tune`.
+RunConfig LoadRunConfig(ConfigFile config, bool build_stages = true);
 
 // The commented defaults of every section and every registered stage:
 // exactly the contents of configs/default.toml.

@@ -21,6 +21,9 @@ class TokenCount final : public Stage {
   struct Options {  // TOML [tokens]
     std::string encoding = "cl100k_base";
     std::string models_dir = "models";
+    // Tiers report tokens for every tier, the loosest included, so rejected
+    // documents are counted too: measured, not estimated from bytes.
+    bool count_rejected = true;
 
     void Visit(ConfigSection& s) {
       s.Choice("encoding", &encoding,
@@ -31,6 +34,9 @@ class TokenCount final : public Stage {
               "Folder holding <encoding>.json (tiktoken's encoders/*.json), "
               "relative to the current directory; scripts/setup fills "
               "models/.");
+      s.Field("count_rejected", &count_rejected,
+              "Also count documents an earlier stage rejected, so that the "
+              "raw tier's tokens (and rejected/) are measured too.");
     }
   };
 
@@ -43,6 +49,7 @@ class TokenCount final : public Stage {
   const BpeTokenizer& tokenizer() const { return tokenizer_; }
 
  private:
+  Options options_;
   BpeTokenizer tokenizer_;
 };
 

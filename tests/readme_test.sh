@@ -9,7 +9,8 @@ expected=$(awk '/The last lines it prints:/ {grab=1; next}
                 inside {print}' README.md)
 [ -n "$expected" ] || { echo "README has no expected output block"; exit 1; }
 rm -rf out/sample
-actual=$(scripts/run-sample 2>/dev/null | tail -n 2)
+lines=$(printf '%s\n' "$expected" | wc -l)
+actual=$(scripts/run-sample 2>/dev/null | tail -n "$lines")
 if [ "$actual" != "$expected" ]; then
   echo "README says:"; echo "$expected"; echo "scripts/run-sample printed:"; echo "$actual"
   exit 1

@@ -47,9 +47,10 @@ int PrintOutcome(const RunConfig& config, const RunRequest& request,
         outcome.shards, outcome.shards_resumed, t.lines, t.kept, t.rejected,
         t.quarantined, QuarantineSummary(t));
     if (config.tiers.enabled) {
-      fmt::print("needle: documents in {0}/tiers/<tier>/, summary in "
-                 "{0}/run.json\n",
-                 request.out_dir);
+      fmt::print(
+          "needle: documents in {0}/tiers/<tier>/, summary in "
+          "{0}/run.json\n",
+          request.out_dir);
     } else {
       fmt::print(
           "needle: kept documents in {0}/kept/, summary in {0}/run.json\n",
@@ -265,6 +266,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024));
   step->add_option("--resumed", step_resumed,
                    "report: tasks an earlier run annotated, as 0-2,5");
+  step->add_option("--max-error-rate", step_request.max_error_rate,
+                   "report: as for `needle run`")
+      ->check(CLI::Range(0.0, 1.0));
   step->add_flag("-q,--quiet", step_request.quiet, "No summary");
 
   CLI::App* status = app.add_subcommand(
@@ -451,7 +455,8 @@ int Main(int argc, char** argv) {
   } else if (review_import->parsed()) {
     return ReviewImportCommand(import_run, import_sheet);
   } else if (tune->parsed()) {
-    const RunConfig config = LoadRunConfig(ConfigFile::Load(tune_config));
+    const RunConfig config =
+        LoadRunConfig(ConfigFile::Load(tune_config), /*build_stages=*/false);
     fmt::print("{}", TuneRun(config, tune_request));
   } else if (list->parsed()) {
     for (const StageInfo& info : RegisteredStages()) {

@@ -242,6 +242,48 @@ TEST(SkipsLanguageTest, ReadsTheLangSignal) {
   EXPECT_TRUE(words::SkipsLanguage(relabelled, skipped));
 }
 
+Strings Copy(const std::vector<std::string_view>& views) {
+  return Strings(views.begin(), views.end());
+}
+
+TEST(WordsOfTest, SplitsOnceAndCachesOnTheDocument) {
+  const std::string text = "Don't stop. It's fine.";
+  Document doc;
+  doc.text = text;
+  const std::vector<std::string_view>& first = words::WordsOf(doc);
+  EXPECT_EQ(Copy(first), Words(text));
+  EXPECT_EQ(&first, &doc.words);
+  // A second call returns the cache: marked entries survive it.
+  doc.words.push_back("marker");
+  EXPECT_EQ(words::WordsOf(doc).back(), "marker");
+}
+
+TEST(WordsOfTest, RewriteTextDropsTheCache) {
+  const std::string text = "One two three.";
+  Document doc;
+  doc.text = text;
+  ASSERT_EQ(words::WordsOf(doc).size(), 4u);
+  doc.RewriteText("Four five.");
+  EXPECT_TRUE(doc.words.empty());
+  EXPECT_EQ(Copy(words::WordsOf(doc)), (Strings{"Four", "five", "."}));
+}
+
+TEST(WordsOfTest, TextSetBackOrElsewhereIsSplitAgain) {
+  // The stage runner's undo assigns `text` directly.
+  const std::string text = "One two three.";
+  const std::string other = "Six seven.";
+  const std::string prefix = "One two";  // same start, shorter
+  Document doc;
+  doc.text = text;
+  ASSERT_EQ(words::WordsOf(doc).size(), 4u);
+  doc.text = other;
+  EXPECT_EQ(Copy(words::WordsOf(doc)), (Strings{"Six", "seven", "."}));
+  doc.text = std::string_view(text).substr(0, prefix.size());
+  EXPECT_EQ(Copy(words::WordsOf(doc)), (Strings{"One", "two"}));
+  doc.text = "";
+  EXPECT_TRUE(words::WordsOf(doc).empty());
+}
+
 // --- Against NLTK itself (python3-nltk, which scripts/setup installs).
 
 constexpr const char* kPython = "/usr/bin/python3";

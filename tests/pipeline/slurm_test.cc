@@ -304,8 +304,10 @@ class SlurmScriptTest : public SlurmTest {
   // `step`'s script as Slurm runs it: with bash, as task `task` of array
   // job 77 (global steps: job 78, no task). Returns its exit status.
   int RunScript(StepKind step, int max_retries, const std::string& statuses,
-                const std::vector<size_t>& resumed = {}) {
+                const std::vector<size_t>& resumed = {},
+                std::optional<double> max_error_rate = std::nullopt) {
     SlurmRun run = Run();
+    run.request.max_error_rate = max_error_rate;
     run.config_path = "my configs/it's.toml";
     run.needle_binary = fake_ + "/needle";
     run.options.max_retries = max_retries;
@@ -348,12 +350,13 @@ TEST_F(SlurmScriptTest, GivesUpAfterMaxRetriesWithTheTasksStatus) {
 }
 
 TEST_F(SlurmScriptTest, DoesNotRetryAnErrorRateAboveTheLimit) {
-  EXPECT_EQ(RunScript(StepKind::kReport, 2, "3\n", {0, 2}), 3);
+  EXPECT_EQ(RunScript(StepKind::kReport, 2, "3\n", {0, 2}, 0.25), 3);
   EXPECT_EQ(Calls(), "1\n");
   EXPECT_EQ(State("report.0"), "78 failed 1 3\n");
   const std::vector<std::string> args = Lines(ReadFile(fake_ + "/args"));
-  EXPECT_EQ(std::vector<std::string>(args.end() - 3, args.end()),
-            (std::vector<std::string>{"--resumed", "0,2", SampleDir()}));
+  EXPECT_EQ(std::vector<std::string>(args.end() - 5, args.end()),
+            (std::vector<std::string>{"--resumed", "0,2", "--max-error-rate",
+                                      "0.25", SampleDir()}));
 }
 
 TEST_F(SlurmScriptTest, RecordsACancelAndDoesNotRetry) {

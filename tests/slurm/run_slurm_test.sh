@@ -130,18 +130,23 @@ say "cluster up: slurmctld on port $port, node localhost with 2 CPUs"
 
 # --- helpers ----------------------------------------------------------------------
 
-# The run's config: the sample's (dedup on) with tiers, and zstd level 19,
-# slow enough that an annotate task lasts seconds and can be cancelled.
+# The run's config: the sample's, with tiers (and so dedup's and the tiers'
+# steps) and zstd level 19, slow enough that an annotate task lasts seconds
+# and can be cancelled mid-way.
 config=$tmp/run.toml
-sed 's/^\[output\]$/[output]\nlevel = 19/' configs/sample.toml >"$config"
-cat >>"$config" <<'EOF'
-
-[tiers]
-enabled = true
-tiers = ["raw", "kept: reason == ok", "english: lang == en",
-         "long: keep_fraction 0.5 by chars"]
-EOF
-grep -q '^level = 19$' "$config" || fail "could not set [output] level"
+sed -e '/^level *=/d' -e 's/^\[output\]$/[output]\nlevel = 19/' \
+  configs/sample.toml >"$config"
+grep -q '^\[tiers\]' "$config" || printf '\n[tiers]\nenabled = true\n' >>"$config"
+resolved=$("$needle" config show "$config")
+# The value of KEY in [SECTION] of the resolved config.
+value() {
+  awk -v section="[$1]" -v key="$2" '$0 == section { inside = 1; next }
+    /^\[/ { inside = 0 } inside && $1 == key && $2 == "=" { print $3; exit }' \
+    <<<"$resolved"
+}
+[[ $(value output level) == 19 && $(value dedup enabled) == true &&
+  $(value tiers enabled) == true ]] ||
+  fail "$config needs [output] level = 19, [dedup] and [tiers] enabled"
 
 # Every output file, and run.json without what differs between any two runs
 # (timings, the command line; with --no-resumed also the resumed flags).

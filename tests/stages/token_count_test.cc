@@ -54,7 +54,9 @@ TEST(TokenCountTest, RecordsTokensOnOkDocumentsAndRejectsNone) {
   docs[1].text = "already rejected by an earlier stage";
   docs[1].reason = Reason::kTooShort;
   docs[2].text = "<|endoftext|>";
-  Cl100kStage().Process(docs);
+  TokenCount::Options options;
+  options.count_rejected = false;
+  TokenCount(options).Process(docs);
 
   BpeCache cache;
   const BpeTokenizer& tokenizer = Cl100kStage().tokenizer();
@@ -65,6 +67,20 @@ TEST(TokenCountTest, RecordsTokensOnOkDocumentsAndRejectsNone) {
   EXPECT_EQ(docs[1].reason, Reason::kTooShort);
   EXPECT_EQ(Tokens(docs[2]), tokenizer.Count(docs[2].text, cache));
   for (const Document& doc : {docs[0], docs[2]}) EXPECT_TRUE(doc.ok());
+}
+
+TEST(TokenCountTest, CountsRejectedDocumentsButNeverQuarantinedOnes) {
+  std::vector<Document> docs(2);
+  docs[0].text = "already rejected by an earlier stage";
+  docs[0].reason = Reason::kTooShort;
+  docs[1].reason = Reason::kBadJson;  // never became a document
+  Cl100kStage().Process(docs);
+  BpeCache cache;
+  ASSERT_EQ(docs[0].signals.size(), 1u);
+  EXPECT_EQ(Tokens(docs[0]),
+            Cl100kStage().tokenizer().Count(docs[0].text, cache));
+  EXPECT_EQ(docs[0].reason, Reason::kTooShort);
+  EXPECT_TRUE(docs[1].signals.empty());
 }
 
 TEST(TokenCountTest, EncodingOptionPicksTheFileAndItsPattern) {

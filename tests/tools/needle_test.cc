@@ -121,9 +121,9 @@ TEST(NeedleTest, StagesListShowsTheRegistry) {
     names.push_back(line.substr(0, line.find(' ')));
     EXPECT_GT(line.size(), 30u) << line;
   }
-  for (const char* stage : {"doc_length", "lang", "gopher_quality",
-                            "gopher_repetition", "c4", "fineweb", "url_filter",
-                            "pii", "quality", "tokens"}) {
+  for (const char* stage :
+       {"doc_length", "lang", "gopher_quality", "gopher_repetition", "c4",
+        "fineweb", "url_filter", "pii", "quality", "tokens"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), stage), names.end())
         << stage << " missing from:\n"
         << result.out;
@@ -269,17 +269,17 @@ std::string TierConfig(const std::string& tiers,
 TEST(NeedleTest, TuneWithNewTiersEqualsAFullRunAndSweeps) {
   const std::string brown = SampleDir() + "/brown.jsonl";
   const std::string tuned_out = MakeTempDir();
-  const Result first = RunNeedle(
-      {"run", "-q", "-o", tuned_out, "--config",
-       WriteConfig(TierConfig(R"("raw", "long: chars >= 2000",
+  const Result first =
+      RunNeedle({"run", "-q", "-o", tuned_out, "--config",
+                 WriteConfig(TierConfig(R"("raw", "long: chars >= 2000",
                                  "top: keep_fraction 0.5 by chars")")),
-       brown});
+                 brown});
   ASSERT_EQ(first.exit_code, 0) << first.err;
 
   const std::string retiered =
       WriteConfig(TierConfig(R"("raw", "long: chars >= 12000")"));
-  const Result tune = RunNeedle(
-      {"tune", "--run", tuned_out, "--config", retiered, "--write"});
+  const Result tune =
+      RunNeedle({"tune", "--run", tuned_out, "--config", retiered, "--write"});
   ASSERT_EQ(tune.exit_code, 0) << tune.err;
   EXPECT_NE(tune.out.find("long"), std::string::npos) << tune.out;
 
@@ -297,8 +297,9 @@ TEST(NeedleTest, TuneWithNewTiersEqualsAFullRunAndSweeps) {
             ReadFile(fresh_out + "/tiers/funnel.json"));
 
   // The funnel at three thresholds: more characters, fewer documents.
-  const Result sweep = RunNeedle({"tune", "--run", tuned_out, "--config",
-                                  retiered, "--sweep", "long.chars=0:20000:10000"});
+  const Result sweep =
+      RunNeedle({"tune", "--run", tuned_out, "--config", retiered, "--sweep",
+                 "long.chars=0:20000:10000"});
   ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
   const std::vector<std::string> rows = Lines(sweep.out);
   ASSERT_EQ(rows.size(), 4u) << sweep.out;
@@ -313,16 +314,23 @@ TEST(NeedleTest, TuneWithNewTiersEqualsAFullRunAndSweeps) {
   }
   EXPECT_EQ(long_docs[0], 500);  // chars >= 0: every document
   EXPECT_GT(long_docs[1], long_docs[2]);
+  // Kept with the run, and plotted in its report.
+  const std::string sweep_json = ReadFile(tuned_out + "/tiers/sweep.json");
+  EXPECT_NE(sweep_json.find(R"("values":[0,10000,20000])"), std::string::npos)
+      << sweep_json;
+  EXPECT_NE(
+      ReadFile(tuned_out + "/report.html").find("Threshold sweep: long chars"),
+      std::string::npos);
 }
 
 TEST(NeedleTest, TuneRefusesAConfigThatChangesWhatWasMeasured) {
   const std::string out = MakeTempDir();
   const std::string tiers = R"("raw", "long: chars >= 2000")";
-  ASSERT_EQ(RunNeedle({"run", "-q", "-o", out, "--config",
-                       WriteConfig(TierConfig(tiers)),
-                       SampleDir() + "/brown.jsonl"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      RunNeedle({"run", "-q", "-o", out, "--config",
+                 WriteConfig(TierConfig(tiers)), SampleDir() + "/brown.jsonl"})
+          .exit_code,
+      0);
   const Result tune = RunNeedle(
       {"tune", "--run", out, "--config",
        WriteConfig(TierConfig(tiers, "[doc_length]\nmin_chars = 9000\n"))});
@@ -428,11 +436,18 @@ std::string WithoutTimings(std::string run_json) {
                             std::regex(R"re(\n"(command|timing)":.*)re"), "");
 }
 
-TEST(NeedleTest, StepsOneAfterAnotherEqualOneRun) {
-  const std::string config = WriteConfig(
-      ReadFile(std::string(NEEDLE_SOURCE_DIR) + "/configs/sample.toml") +
+// Every step: stages, dedup and tiers (keep_fraction ranks across shards).
+std::string StepsConfig() {
+  return WriteConfig(
+      "[pipeline]\nstages = [\"doc_length\", \"lang\"]\n"
+      "[lang]\nlanguages = []\n[output]\nwrite_rejected = true\n"
+      "[dedup]\nenabled = true\n"
       "[tiers]\nenabled = true\ntiers = [\"raw\", \"kept: reason == ok\", "
       "\"long: keep_fraction 0.5 by chars\"]\n");
+}
+
+TEST(NeedleTest, StepsOneAfterAnotherEqualOneRun) {
+  const std::string config = StepsConfig();
   const std::string reference = MakeTempDir() + "/out";
   ASSERT_EQ(RunNeedle({"run", "-q", "-c", config, "-o", reference, SampleDir()})
                 .exit_code,
@@ -458,10 +473,8 @@ TEST(NeedleTest, StepsOneAfterAnotherEqualOneRun) {
 TEST(NeedleTest, StepTaskComesFromTheSlurmArrayIndex) {
   const std::string out = MakeTempDir() + "/out";
   setenv("SLURM_ARRAY_TASK_ID", "2", 1);
-  const Result result =
-      RunNeedle({"step", "annotate", "-c",
-                 std::string(NEEDLE_SOURCE_DIR) + "/configs/sample.toml", "-o",
-                 out, SampleDir()});
+  const Result result = RunNeedle(
+      {"step", "annotate", "-c", StepsConfig(), "-o", out, SampleDir()});
   unsetenv("SLURM_ARRAY_TASK_ID");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "needle: annotate udhr.jsonl.gz (task 2): done\n");
@@ -489,16 +502,15 @@ TEST(NeedleTest, StatusOfALocalRunSaysWhatItFollows) {
 
 TEST(NeedleTest, SlurmDryRunPrintsTheSbatchCommands) {
   const std::string out = MakeTempDir() + "/out";
-  const Result result = RunNeedle(
-      {"run", "--executor", "slurm", "--dry-run", "--cpus-per-task", "4", "-c",
-       std::string(NEEDLE_SOURCE_DIR) + "/configs/sample.toml", "-o", out,
-       SampleDir()});
+  const Result result =
+      RunNeedle({"run", "--executor", "slurm", "--dry-run", "--cpus-per-task",
+                 "4", "-c", StepsConfig(), "-o", out, SampleDir()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("annotate=$(sbatch --parsable --array=0-2 "),
             std::string::npos)
       << result.out;
   EXPECT_NE(result.out.find("report=$(sbatch --parsable "
-                            "--dependency=afterok:$finalize "),
+                            "--dependency=afterok:$tiers "),
             std::string::npos)
       << result.out;
   const std::string script = ReadFile(out + "/slurm/annotate.sbatch");
