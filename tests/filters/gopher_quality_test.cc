@@ -287,7 +287,8 @@ TEST(GopherQualityTest, WithoutWordsTheRatioRulesPass) {
 }
 
 TEST(GopherQualityTest, SkipsListedLanguagesWithoutSignals) {
-  std::vector<Document> docs{Doc(Words(3)), Doc(Words(3))};
+  const std::string text = Words(3);  // outlives the documents' views
+  std::vector<Document> docs{Doc(text), Doc(text)};
   docs[0].signals.push_back({"lang", std::string("zh")});
   docs[1].signals.push_back({"lang", std::string("en")});
   GopherQuality({}).Process(docs);
@@ -297,7 +298,8 @@ TEST(GopherQualityTest, SkipsListedLanguagesWithoutSignals) {
 }
 
 TEST(GopherQualityTest, LeavesRejectedDocumentsAlone) {
-  std::vector<Document> docs{Doc(Words(3))};
+  const std::string text = Words(3);
+  std::vector<Document> docs{Doc(text)};
   docs[0].reason = Reason::kTooShort;
   GopherQuality({}).Process(docs);
   EXPECT_EQ(docs[0].reason, Reason::kTooShort);
