@@ -14,7 +14,6 @@
 #include <fmt/format.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,46 +25,20 @@
 #include <vector>
 
 #include "bench/sample_text.h"
+#include "bench/timing.h"
 #include "stages/lang_id.h"
 
 namespace needle {
 namespace {
 
+using bench::CpuOf;
+using bench::Fastest;
+using bench::Timing;
+
 using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// User plus system CPU seconds of this process's threads, or of its
-// finished children (the CLI runs).
-double CpuSeconds(int who) {
-  rusage usage{};
-  getrusage(who, &usage);
-  auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) +
-           static_cast<double>(t.tv_usec) * 1e-6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-struct Timing {
-  double wall = 1e300;  // seconds
-  double cpu = 1e300;   // CPU seconds, all threads or processes together
-};
-
-// The fastest of `repeat` runs of `run`, wall and CPU time each.
-template <class F>
-Timing Fastest(int repeat, int who, F run) {
-  Timing best;
-  for (int i = 0; i < repeat; ++i) {
-    const double cpu = CpuSeconds(who);
-    const auto start = Clock::now();
-    run();
-    best.wall = std::min(best.wall, SecondsSince(start));
-    best.cpu = std::min(best.cpu, CpuSeconds(who) - cpu);
-  }
-  return best;
 }
 
 struct Batches {
@@ -167,17 +140,17 @@ int Main(int argc, char** argv) {
   oneapi::tbb::task_arena two_threads(2);
   RunStage(stage, work, one_thread);  // warm up: buffers, page cache
   RunStage(stage, work, two_threads);
-  const Timing stage1 =
-      Fastest(repeat, RUSAGE_SELF, [&] { RunStage(stage, work, one_thread); });
-  const Timing stage2 =
-      Fastest(repeat, RUSAGE_SELF, [&] { RunStage(stage, work, two_threads); });
+  const Timing stage1 = Fastest(repeat, CpuOf::kProcess,
+                                [&] { RunStage(stage, work, one_thread); });
+  const Timing stage2 = Fastest(repeat, CpuOf::kProcess,
+                                [&] { RunStage(stage, work, two_threads); });
 
   const std::string cli = "fasttext predict-prob " + model + " ";
-  const Timing startup = Fastest(repeat, RUSAGE_CHILDREN,
+  const Timing startup = Fastest(repeat, CpuOf::kChildren,
                                  [&] { Run(cli + empty + " 1 >/dev/null"); });
-  const Timing cli1 = Fastest(repeat, RUSAGE_CHILDREN,
+  const Timing cli1 = Fastest(repeat, CpuOf::kChildren,
                               [&] { Run(cli + prepared + " 1 >/dev/null"); });
-  const Timing cli2 = Fastest(repeat, RUSAGE_CHILDREN, [&] {
+  const Timing cli2 = Fastest(repeat, CpuOf::kChildren, [&] {
     Run("(" + cli + prepared + " 1 >/dev/null & " + cli + prepared +
         " 1 >/dev/null & wait)");
   });
@@ -197,21 +170,24 @@ int Main(int argc, char** argv) {
       {"fasttext CLI, 1 process",
        1,
        mb,
-       {cli1.wall - startup.wall, cli1.cpu - startup.cpu}},
+       {cli1.wall_seconds - startup.wall_seconds,
+        cli1.cpu_seconds - startup.cpu_seconds}},
       {"fasttext CLI, 2 processes at once",
        2,
        2 * mb,
-       {cli2.wall - startup.wall, cli2.cpu - 2 * startup.cpu}},
+       {cli2.wall_seconds - startup.wall_seconds,
+        cli2.cpu_seconds - 2 * startup.cpu_seconds}},
   };
   fmt::print("{:<34} {:>8} {:>8} {:>14} {:>16}\n", "", "wall s", "CPU s",
              "MB/s per core", "MB per CPU-s");
   std::vector<double> per_core;
   std::vector<double> per_cpu;
   for (const Row& row : rows) {
-    per_core.push_back(row.mb / row.time.wall / row.cores);
-    per_cpu.push_back(row.mb / row.time.cpu);
+    per_core.push_back(row.mb / row.time.wall_seconds / row.cores);
+    per_cpu.push_back(row.mb / row.time.cpu_seconds);
     fmt::print("{:<34} {:>8.3f} {:>8.3f} {:>14.1f} {:>16.1f}\n", row.what,
-               row.time.wall, row.time.cpu, per_core.back(), per_cpu.back());
+               row.time.wall_seconds, row.time.cpu_seconds, per_core.back(),
+               per_cpu.back());
   }
   fmt::print(
       "\nstage / CLI, MB/s per core: {:.2f}x at 1 thread, {:.2f}x at 2\n",
@@ -219,8 +195,9 @@ int Main(int argc, char** argv) {
   fmt::print("stage / CLI, MB per CPU-second: {:.2f}x\n",
              per_cpu[0] / per_cpu[2]);
   fmt::print("stage scaling, 2 threads / 1 thread (wall): {:.2f}x\n",
-             stage1.wall / stage2.wall);
-  fmt::print("CLI startup (model load, empty input): {:.3f} s\n", startup.wall);
+             stage1.wall_seconds / stage2.wall_seconds);
+  fmt::print("CLI startup (model load, empty input): {:.3f} s\n",
+             startup.wall_seconds);
 
   std::remove(prepared.c_str());
   std::remove(empty.c_str());
@@ -232,10 +209,5 @@ int Main(int argc, char** argv) {
 }  // namespace needle
 
 int main(int argc, char** argv) {
-  try {
-    return needle::Main(argc, argv);
-  } catch (const std::exception& error) {
-    fmt::print(stderr, "lang_id_bench: {}\n", error.what());
-    return 1;
-  }
+  return needle::bench::RunMain("lang_id_bench", needle::Main, argc, argv);
 }

@@ -13,51 +13,23 @@
 // MB/s are shown beside them.
 
 #include <fmt/format.h>
-#include <time.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "bench/sample_text.h"
+#include "bench/timing.h"
 #include "pipeline/minhash.h"
 
 namespace needle {
 namespace {
 
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) +
-         static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-struct Timing {
-  double cpu_seconds = 1e300;
-  double wall_seconds = 1e300;
-};
-
-// The fastest of `repeat` runs of `work`, by CPU and by wall time.
-Timing Best(int repeat, const std::function<void()>& work) {
-  Timing best;
-  for (int i = 0; i < repeat; ++i) {
-    const auto wall_start = std::chrono::steady_clock::now();
-    const double cpu_start = ThreadCpuSeconds();
-    work();
-    best.cpu_seconds =
-        std::min(best.cpu_seconds, ThreadCpuSeconds() - cpu_start);
-    best.wall_seconds = std::min(
-        best.wall_seconds, std::chrono::duration<double>(
-                               std::chrono::steady_clock::now() - wall_start)
-                               .count());
-  }
-  return best;
-}
+using bench::CpuOf;
+using bench::Fastest;
+using bench::Timing;
 
 void Report(const std::string& corpus, const std::string& what, double bytes,
             const Timing& t) {
@@ -100,18 +72,18 @@ int Main(int argc, char** argv) {
     const std::string corpus = std::string(name).substr(0, 5);
     fmt::print("{}: {} documents, {:.1f} MB\n", name, texts.size(),
                bytes / 1e6);
-    Report(corpus, "normalize", bytes, Best(repeat, [&] {
+    Report(corpus, "normalize", bytes, Fastest(repeat, CpuOf::kThisThread, [&] {
              for (const std::string& text : texts) {
                sink += MinHasher::Normalize(text).size();
              }
            }));
-    Report(corpus, "signature", bytes, Best(repeat, [&] {
+    Report(corpus, "signature", bytes, Fastest(repeat, CpuOf::kThisThread, [&] {
              for (const std::string& text : normalized) {
                hasher.Signature(text, signature);
                sink += signature[0];
              }
            }));
-    Report(corpus, "compute", bytes, Best(repeat, [&] {
+    Report(corpus, "compute", bytes, Fastest(repeat, CpuOf::kThisThread, [&] {
              for (const std::string& text : texts) {
                hasher.Compute(text, &keys);
                sink += keys.bands[0];
@@ -127,10 +99,5 @@ int Main(int argc, char** argv) {
 }  // namespace needle
 
 int main(int argc, char** argv) {
-  try {
-    return needle::Main(argc, argv);
-  } catch (const std::exception& error) {
-    fmt::print(stderr, "minhash_bench: {}\n", error.what());
-    return 1;
-  }
+  return needle::bench::RunMain("minhash_bench", needle::Main, argc, argv);
 }

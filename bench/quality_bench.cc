@@ -14,7 +14,6 @@
 #include <fmt/format.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,48 +26,21 @@
 #include <vector>
 
 #include "bench/sample_text.h"
+#include "bench/timing.h"
 #include "stages/fasttext_classifier.h"
 #include "stages/quality.h"
 
 namespace needle {
 namespace {
 
+using bench::CpuOf;
+using bench::Fastest;
+using bench::Timing;
+
 using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// User plus system CPU seconds of this process's threads (RUSAGE_SELF) or
-// of its finished children (RUSAGE_CHILDREN: the CLI runs).
-double CpuSeconds(int who) {
-  rusage usage{};
-  getrusage(who, &usage);
-  auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) +
-           static_cast<double>(t.tv_usec) * 1e-6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-struct Timing {
-  double wall = 1e300;  // seconds
-  double cpu = 1e300;   // CPU seconds, all threads together
-};
-
-// The fastest of `repeat` runs, wall and CPU time each: on a shared machine
-// wall time waits for other work, CPU time much less so.
-template <class F>
-Timing Fastest(int repeat, int who, F run) {
-  Timing best;
-  for (int i = 0; i < repeat; ++i) {
-    const double cpu = CpuSeconds(who);
-    const auto start = Clock::now();
-    run();
-    best.wall = std::min(best.wall, SecondsSince(start));
-    best.cpu = std::min(best.cpu, CpuSeconds(who) - cpu);
-  }
-  return best;
 }
 
 // Batches of about 256 KiB, so that 6 MB over two threads ends evenly.
@@ -120,13 +92,9 @@ int Main(int argc, char** argv) {
       model = argv[i + 1];
     }
   }
-  std::vector<std::string> texts;
+  const std::vector<std::string> texts = bench::BrownTexts();
   uint64_t bytes = 0;
-  for (bench::SampleDoc& doc : bench::ReadSample(
-           std::string(NEEDLE_SOURCE_DIR) + "/data/sample/brown.jsonl")) {
-    bytes += doc.text.size();
-    texts.push_back(std::move(doc.text));
-  }
+  for (const std::string& text : texts) bytes += text.size();
   const double mb = static_cast<double>(bytes) / 1e6;
   auto batches = MakeBatches(texts);
 
@@ -156,25 +124,26 @@ int Main(int argc, char** argv) {
   oneapi::tbb::task_arena two_threads(2);
   RunStage(stage, batches, one_thread);  // warm up: buffers, page cache
   RunStage(stage, batches, two_threads);
-  const Timing stage1 = Fastest(repeat, RUSAGE_SELF,
+  const Timing stage1 = Fastest(repeat, CpuOf::kProcess,
                                 [&] { RunStage(stage, batches, one_thread); });
-  const Timing stage2 = Fastest(repeat, RUSAGE_SELF,
+  const Timing stage2 = Fastest(repeat, CpuOf::kProcess,
                                 [&] { RunStage(stage, batches, two_threads); });
   const std::string cli = "fasttext predict-prob " + model + " ";
-  const Timing startup = Fastest(repeat, RUSAGE_CHILDREN,
+  const Timing startup = Fastest(repeat, CpuOf::kChildren,
                                  [&] { Run(cli + empty + " 2 >/dev/null"); });
-  Timing cli1 = Fastest(repeat, RUSAGE_CHILDREN,
+  Timing cli1 = Fastest(repeat, CpuOf::kChildren,
                         [&] { Run(cli + prepared + " 2 >/dev/null"); });
-  cli1.wall -= startup.wall;
-  cli1.cpu -= startup.cpu;
+  cli1.wall_seconds -= startup.wall_seconds;
+  cli1.cpu_seconds -= startup.cpu_seconds;
 
   // Per core: MB over wall seconds over the cores in use; per CPU second:
   // MB over the CPU time spent, which other work inflates far less.
   fmt::print("{:<28} {:>8} {:>8} {:>14} {:>14}\n", "", "wall s", "CPU s",
              "MB/s per core", "MB per CPU-s");
   auto row = [&](const char* what, const Timing& t, int cores) {
-    fmt::print("{:<28} {:>8.3f} {:>8.3f} {:>14.1f} {:>14.1f}\n", what, t.wall,
-               t.cpu, mb / t.wall / cores, mb / t.cpu);
+    fmt::print("{:<28} {:>8.3f} {:>8.3f} {:>14.1f} {:>14.1f}\n", what,
+               t.wall_seconds, t.cpu_seconds, mb / t.wall_seconds / cores,
+               mb / t.cpu_seconds);
   };
   row("quality stage, 1 thread", stage1, 1);
   row("quality stage, 2 threads", stage2, 2);
@@ -182,7 +151,7 @@ int Main(int argc, char** argv) {
   fmt::print(
       "\nstage / CLI, MB per CPU-second: {:.2f}x; CLI startup (model "
       "load): {:.3f} s\n",
-      cli1.cpu / stage1.cpu, startup.wall);
+      cli1.cpu_seconds / stage1.cpu_seconds, startup.wall_seconds);
 
   std::remove(prepared.c_str());
   std::remove(empty.c_str());
@@ -194,10 +163,5 @@ int Main(int argc, char** argv) {
 }  // namespace needle
 
 int main(int argc, char** argv) {
-  try {
-    return needle::Main(argc, argv);
-  } catch (const std::exception& error) {
-    fmt::print(stderr, "quality_bench: {}\n", error.what());
-    return 1;
-  }
+  return needle::bench::RunMain("quality_bench", needle::Main, argc, argv);
 }

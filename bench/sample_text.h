@@ -1,6 +1,6 @@
 #pragma once
 // The texts of the sample shards (data/sample/, built by scripts/setup), for
-// the language-ID benchmarks: each JSON line's "text" and its other string
+// the benchmarks: each JSON line's "text" and its other string
 // fields (the UDHR lines carry bcp47 and iso6393 language codes).
 
 #include <simdjson.h>
@@ -51,6 +51,16 @@ inline std::vector<SampleDoc> ReadSample(const std::string& path) {
     start = end + 1;
   }
   return docs;
+}
+
+// The texts of data/sample/brown.jsonl: the English prose most benches use.
+inline std::vector<std::string> BrownTexts() {
+  std::vector<std::string> texts;
+  for (SampleDoc& doc : ReadSample(std::string(NEEDLE_SOURCE_DIR) +
+                                   "/data/sample/brown.jsonl")) {
+    texts.push_back(std::move(doc.text));
+  }
+  return texts;
 }
 
 }  // namespace needle::bench

@@ -19,21 +19,19 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench/sample_text.h"
+#include "bench/timing.h"
 #include "filters/pii.h"
 #include "filters/url_filter.h"
 #include "pipeline/json_text.h"
@@ -41,37 +39,9 @@
 namespace needle {
 namespace {
 
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) +
-         static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-struct Timing {
-  double cpu_seconds = 1e300;
-  double wall_seconds = 1e300;
-};
-
-// The fastest of `repeat` runs of `work`, by CPU and by wall time; `setup`
-// runs untimed before each.
-Timing Best(int repeat, const std::function<void()>& setup,
-            const std::function<void()>& work) {
-  Timing best;
-  for (int i = 0; i < repeat; ++i) {
-    setup();
-    const auto wall_start = std::chrono::steady_clock::now();
-    const double cpu_start = ThreadCpuSeconds();
-    work();
-    best.cpu_seconds =
-        std::min(best.cpu_seconds, ThreadCpuSeconds() - cpu_start);
-    best.wall_seconds = std::min(
-        best.wall_seconds, std::chrono::duration<double>(
-                               std::chrono::steady_clock::now() - wall_start)
-                               .count());
-  }
-  return best;
-}
+using bench::CpuOf;
+using bench::Fastest;
+using bench::Timing;
 
 // Every ~500 bytes, at the next space, an email and a public IP.
 std::string WithPii(const std::string& text) {
@@ -114,8 +84,8 @@ void BenchPii(const std::vector<std::string>& brown, int repeat) {
                corpus.label, texts->size(), bytes / 1e6, hits);
     for (const Pii* stage : {&measure, &replace}) {
       std::vector<Document> docs;
-      const Timing t = Best(
-          repeat,
+      const Timing t = Fastest(
+          repeat, CpuOf::kThisThread,
           [&] {
             docs.assign(texts->size(), Document());
             for (size_t i = 0; i < docs.size(); ++i) docs[i].text = (*texts)[i];
@@ -208,8 +178,8 @@ void BenchUrlFilter(const std::vector<std::string>& brown, int repeat,
   for (const UrlFilter* stage : {&filter, &no_lists}) {
     std::vector<Document> docs;
     size_t blocked = 0;
-    const Timing t = Best(
-        repeat,
+    const Timing t = Fastest(
+        repeat, CpuOf::kThisThread,
         [&] {
           docs.assign(lines.size(), Document());
           for (size_t i = 0; i < docs.size(); ++i) docs[i].raw = lines[i];
@@ -225,8 +195,8 @@ void BenchUrlFilter(const std::vector<std::string>& brown, int repeat,
   }
   simdjson::dom::parser parser;
   size_t objects = 0;
-  const Timing t = Best(
-      repeat, [] {},
+  const Timing t = Fastest(
+      repeat, CpuOf::kThisThread, [] {},
       [&] {
         for (const std::string& line : lines) {
           objects += simdjson::validate_utf8(line.data(), line.size()) &&
@@ -253,11 +223,7 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
-  std::vector<std::string> brown;
-  for (bench::SampleDoc& doc : bench::ReadSample(
-           std::string(NEEDLE_SOURCE_DIR) + "/data/sample/brown.jsonl")) {
-    brown.push_back(std::move(doc.text));
-  }
+  const std::vector<std::string> brown = bench::BrownTexts();
   fmt::print("best of {}\n", repeat);
   BenchPii(brown, repeat);
   BenchUrlFilter(brown, repeat, doc_count);
@@ -268,10 +234,5 @@ int Main(int argc, char** argv) {
 }  // namespace needle
 
 int main(int argc, char** argv) {
-  try {
-    return needle::Main(argc, argv);
-  } catch (const std::exception& error) {
-    fmt::print(stderr, "url_pii_bench: {}\n", error.what());
-    return 1;
-  }
+  return needle::bench::RunMain("url_pii_bench", needle::Main, argc, argv);
 }

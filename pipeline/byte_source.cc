@@ -385,4 +385,21 @@ std::unique_ptr<ByteSource> ByteSource::Open(const std::string& path,
   return std::make_unique<PlainSource>(std::move(file));
 }
 
+void ThrowReadError(const std::string& path, const std::string& why) {
+  throw std::runtime_error(path + ": " + why);
+}
+
+std::string ReadDecompressed(const std::string& path) {
+  std::string error;
+  const std::unique_ptr<ByteSource> source = ByteSource::Open(path, &error);
+  if (!source) ThrowReadError(path, error);
+  std::string bytes;
+  std::string chunk(1 << 20, '\0');
+  while (const size_t n = source->Read(chunk.data(), chunk.size())) {
+    bytes.append(chunk.data(), n);
+  }
+  if (!source->fault().empty()) ThrowReadError(path, source->fault());
+  return bytes;
+}
+
 }  // namespace needle

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace needle {
 
@@ -53,5 +54,37 @@ class ByteSource {
   uint64_t raw_bytes_read_ = 0;
   uint64_t raw_xxh3_ = 0;
 };
+
+// The whole decompressed content of `path`. Throws std::runtime_error
+// ("<path>: <why>") when it cannot be opened or its stream is faulty: for
+// the run's own files, where a fault means the run directory is damaged.
+std::string ReadDecompressed(const std::string& path);
+
+// Throws std::runtime_error("<path>: <why>"): the readers' one message form.
+[[noreturn]] void ThrowReadError(const std::string& path,
+                                 const std::string& why);
+
+// Calls `on_line(line)` for each line of `path` (any codec), without its
+// '\n', holding only one read chunk and the current line in memory. A last
+// line without '\n' is passed too. Throws as ReadDecompressed does.
+template <class OnLine>
+void ForEachLine(const std::string& path, OnLine on_line) {
+  std::string error;
+  const std::unique_ptr<ByteSource> source = ByteSource::Open(path, &error);
+  if (!source) ThrowReadError(path, error);
+  std::string pending;
+  std::string buffer(1 << 16, '\0');
+  while (const size_t n = source->Read(buffer.data(), buffer.size())) {
+    pending.append(buffer, 0, n);
+    size_t start = 0;
+    for (size_t end; (end = pending.find('\n', start)) != std::string::npos;
+         start = end + 1) {
+      on_line(std::string_view(pending).substr(start, end - start));
+    }
+    pending.erase(0, start);
+  }
+  if (!pending.empty()) on_line(std::string_view(pending));
+  if (!source->fault().empty()) ThrowReadError(path, source->fault());
+}
 
 }  // namespace needle

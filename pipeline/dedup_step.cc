@@ -99,21 +99,6 @@ bool TakeDecision(std::string_view* in, DecisionRecord* record) {
   return record->fate == Fate::kKept || TakeString(in, &record->duplicate_of);
 }
 
-std::string ReadAll(const std::string& path) {
-  std::string error;
-  auto source = ByteSource::Open(path, &error);
-  if (!source) throw std::runtime_error(fmt::format("{}: {}", path, error));
-  std::string bytes;
-  std::string chunk(1 << 20, '\0');
-  while (size_t n = source->Read(chunk.data(), chunk.size())) {
-    bytes.append(chunk.data(), n);
-  }
-  if (!source->fault().empty()) {
-    throw std::runtime_error(fmt::format("{}: {}", path, source->fault()));
-  }
-  return bytes;
-}
-
 std::string DecisionsPath(const std::string& out_dir, const Shard& shard) {
   return fmt::format("{}/dedup/decisions/{}.bin", out_dir, shard.stem);
 }
@@ -134,7 +119,7 @@ void Cluster(const RunConfig& config, std::span<const Shard> shards,
   for (const Shard& shard : shards) {
     shard_begin.push_back(next_doc);
     const std::string path = PathsFor(out_dir, shard, Codec::kPlain).keys;
-    const std::string bytes = ReadAll(path);
+    const std::string bytes = ReadDecompressed(path);
     std::string_view in = bytes;
     KeyRecord record;
     while (!in.empty()) {
@@ -256,7 +241,7 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
   const ShardPaths staged = PathsFor(out_dir, shard, encode.codec, true);
   const ShardPaths final_paths = PathsFor(out_dir, shard, encode.codec);
   const std::string decisions_path = DecisionsPath(out_dir, shard);
-  const std::string decisions_bytes = ReadAll(decisions_path);
+  const std::string decisions_bytes = ReadDecompressed(decisions_path);
   std::string_view decisions = decisions_bytes;
 
   std::unique_ptr<AtomicFile> kept;
@@ -355,7 +340,7 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
 std::vector<DedupFate> ReadDedupFates(const std::string& out_dir,
                                       const Shard& shard) {
   const std::string path = DecisionsPath(out_dir, shard);
-  const std::string bytes = ReadAll(path);
+  const std::string bytes = ReadDecompressed(path);
   std::string_view in = bytes;
   std::vector<DedupFate> fates;
   DecisionRecord decision;
@@ -424,7 +409,7 @@ std::string ClusterInputsHash(const std::vector<ShardRecord>& annotated) {
 bool IsClustered(const std::string& out_dir, const std::string& cluster_hash) {
   const std::string marker = out_dir + "/dedup/done.txt";
   return std::filesystem::exists(marker) &&
-         ReadAll(marker) == cluster_hash + "\n";
+         ReadDecompressed(marker) == cluster_hash + "\n";
 }
 
 bool ClusterShards(const RunConfig& config, std::span<const Shard> shards,

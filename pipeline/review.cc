@@ -102,26 +102,9 @@ RunInfo ReadRunInfo(const std::string& out_dir) {
 // Calls `on_line(index, line)` for each line of a (possibly compressed)
 // JSONL file; index counts every line from 0, blank ones included.
 template <class OnLine>
-void ForEachLine(const std::string& path, OnLine on_line) {
-  std::string error;
-  const std::unique_ptr<ByteSource> source = ByteSource::Open(path, &error);
-  if (!source) throw std::runtime_error(path + ": " + error);
-  std::string pending;
-  std::string buffer(1 << 16, '\0');
+void ForEachNumberedLine(const std::string& path, OnLine on_line) {
   uint64_t index = 0;
-  while (const size_t n = source->Read(buffer.data(), buffer.size())) {
-    pending.append(buffer, 0, n);
-    size_t start = 0;
-    for (size_t end; (end = pending.find('\n', start)) != std::string::npos;
-         start = end + 1) {
-      on_line(index++, std::string_view(pending).substr(start, end - start));
-    }
-    pending.erase(0, start);
-  }
-  if (!pending.empty()) on_line(index, pending);
-  if (!source->fault().empty()) {
-    throw std::runtime_error(path + ": " + source->fault());
-  }
+  ForEachLine(path, [&](std::string_view line) { on_line(index++, line); });
 }
 
 // One tier file: OUT/tiers/<tier>/<shard>.jsonl[.gz|.zst].
@@ -267,7 +250,7 @@ std::map<std::string, SampleEntry> ReadSample(const std::string& out_dir) {
   const std::string path = SamplePath(out_dir);
   if (!fs::exists(path)) return sample;
   simdjson::dom::parser parser;
-  ForEachLine(path, [&](uint64_t index, std::string_view line) {
+  ForEachNumberedLine(path, [&](uint64_t index, std::string_view line) {
     if (line.empty()) return;
     simdjson::dom::element doc;
     SampleEntry entry;
@@ -372,7 +355,7 @@ std::map<std::string, Verdict> ReadVerdicts(const std::string& out_dir) {
   const std::string path = VerdictsPath(out_dir);
   if (!fs::exists(path)) return verdicts;
   simdjson::dom::parser parser;
-  ForEachLine(path, [&](uint64_t index, std::string_view line) {
+  ForEachNumberedLine(path, [&](uint64_t index, std::string_view line) {
     if (line.empty()) return;
     simdjson::dom::element doc;
     std::string_view id, verdict, note, sheet;
@@ -700,17 +683,18 @@ ReviewExportResult ExportReviewSheet(const ReviewExportRequest& request) {
   // Pass 1: each language's members and its `count` smallest keys.
   std::map<std::string, StratumDraw> strata;
   for (uint32_t f = 0; f < files.size(); ++f) {
-    ForEachLine(files[f].path, [&](uint64_t index, std::string_view line) {
-      if (line.empty()) return;
-      const TierLine doc =
-          ParseTierLine(parser, run, line, false, files[f].path, index);
-      StratumDraw& stratum = strata[doc.lang];
-      ++stratum.members;
-      stratum.smallest.push(
-          {XXH3_64bits_withSeed(doc.id.data(), doc.id.size(), request.seed), f,
-           index});
-      if (stratum.smallest.size() > request.count) stratum.smallest.pop();
-    });
+    ForEachNumberedLine(
+        files[f].path, [&](uint64_t index, std::string_view line) {
+          if (line.empty()) return;
+          const TierLine doc =
+              ParseTierLine(parser, run, line, false, files[f].path, index);
+          StratumDraw& stratum = strata[doc.lang];
+          ++stratum.members;
+          stratum.smallest.push(
+              {XXH3_64bits_withSeed(doc.id.data(), doc.id.size(), request.seed),
+               f, index});
+          if (stratum.smallest.size() > request.count) stratum.smallest.pop();
+        });
   }
   ReviewExportResult result;
   std::vector<uint64_t> sizes;
@@ -742,18 +726,19 @@ ReviewExportResult ExportReviewSheet(const ReviewExportRequest& request) {
       documents;
   for (size_t c = 0; c < chosen.size();) {
     const uint32_t f = chosen[c].file;
-    ForEachLine(files[f].path, [&](uint64_t index, std::string_view line) {
-      if (c == chosen.size() || chosen[c].file != f ||
-          chosen[c].line != index) {
-        return;
-      }
-      TierLine doc =
-          ParseTierLine(parser, run, line, true, files[f].path, index);
-      SampleEntry entry{doc.id, doc.tier, doc.lang, files[f].shard,
-                        std::move(doc.signals)};
-      documents[{f, index}] = {std::move(entry), Excerpt(doc.text)};
-      ++c;
-    });
+    ForEachNumberedLine(
+        files[f].path, [&](uint64_t index, std::string_view line) {
+          if (c == chosen.size() || chosen[c].file != f ||
+              chosen[c].line != index) {
+            return;
+          }
+          TierLine doc =
+              ParseTierLine(parser, run, line, true, files[f].path, index);
+          SampleEntry entry{doc.id, doc.tier, doc.lang, files[f].shard,
+                            std::move(doc.signals)};
+          documents[{f, index}] = {std::move(entry), Excerpt(doc.text)};
+          ++c;
+        });
     if (c < chosen.size() && chosen[c].file == f) {
       throw std::runtime_error(
           fmt::format("{}: shorter than a moment ago; is a run writing {}?",

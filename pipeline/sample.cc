@@ -49,29 +49,6 @@ std::vector<std::string> FilesUnder(const std::string& folder) {
   return files;
 }
 
-// Calls `line` for each line of a (possibly compressed) JSONL file.
-template <class OnLine>
-void ForEachLine(const std::string& path, OnLine line) {
-  std::string error;
-  const std::unique_ptr<ByteSource> source = ByteSource::Open(path, &error);
-  if (!source) throw std::runtime_error(path + ": " + error);
-  std::string pending;
-  std::string buffer(1 << 16, '\0');
-  while (const size_t n = source->Read(buffer.data(), buffer.size())) {
-    pending.append(buffer, 0, n);
-    size_t start = 0;
-    for (size_t end; (end = pending.find('\n', start)) != std::string::npos;
-         start = end + 1) {
-      line(std::string_view(pending).substr(start, end - start));
-    }
-    pending.erase(0, start);
-  }
-  if (!pending.empty()) line(pending);
-  if (!source->fault().empty()) {
-    throw std::runtime_error(path + ": " + source->fault());
-  }
-}
-
 bool WroteRejected(const RunSummary& run) {
   try {
     const toml::table config = toml::parse(run.config_resolved);

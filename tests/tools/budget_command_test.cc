@@ -1,12 +1,11 @@
 // `needle budget` and `needle sample` as a user runs them, and the report
 // that every `needle run` leaves beside run.json.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
 
 #include "tests/test_util.h"
+#include "tests/tools/run_needle.h"
 
 namespace needle {
 namespace {
@@ -15,28 +14,11 @@ namespace fs = std::filesystem;
 using testing::DataPath;
 using testing::Lines;
 using testing::MakeTempDir;
+using testing::NeedleResult;
 using testing::ReadFile;
+using testing::RunNeedleLine;
 using testing::SampleDir;
 using testing::WriteFile;
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `needle ARGS` through the shell; arguments must need no quoting.
-Result RunNeedle(const std::string& args) {
-  const std::string dir = MakeTempDir();
-  const std::string command = std::string(NEEDLE_BINARY) + " " + args + " >" +
-                              dir + "/out 2>" + dir + "/err";
-  const int status = std::system(command.c_str());
-  Result result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = ReadFile(dir + "/out");
-  result.err = ReadFile(dir + "/err");
-  return result;
-}
 
 std::string SampleConfig() {
   return std::string(NEEDLE_SOURCE_DIR) + "/configs/sample.toml";
@@ -47,8 +29,8 @@ std::string SampleConfig() {
 const std::string& SampleRun() {
   static const std::string* out = [] {
     auto* dir = new std::string(MakeTempDir() + "/out");
-    const Result run = RunNeedle("run -q -c " + SampleConfig() + " -o " + *dir +
-                                 " " + SampleDir());
+    const NeedleResult run = RunNeedleLine("run -q -c " + SampleConfig() +
+                                           " -o " + *dir + " " + SampleDir());
     EXPECT_EQ(run.exit_code, 0) << run.err;
     return dir;
   }();
@@ -60,8 +42,8 @@ TEST(BudgetCommandTest, RecomputesTheReportFromRunJsonAlone) {
   // (60T on 2029-01-01) is the first the supply cannot cover.
   const std::string out = MakeTempDir();
   fs::copy_file(DataPath("report/run.json"), out + "/run.json");
-  const Result result = RunNeedle("budget --run " + out + " --config " +
-                                  DataPath("report/plan.toml"));
+  const NeedleResult result = RunNeedleLine(
+      "budget --run " + out + " --config " + DataPath("report/plan.toml"));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out,
             "needle: tier kept: 14.0T unique tokens on 2026-01-01; first "
@@ -82,8 +64,8 @@ TEST(BudgetCommandTest, AMalformedPlanEntryStopsItWithTheEntrysLine) {
             "[corpus]\nas_of = 2026-01-01\n\n[budget]\ndemand = \"plan\"\n\n"
             "[[budget.runs]]\nname = \"x\"\ndate = 2027-01-01\nparams = 7e10\n"
             "tokens = 1.4e12\nflops = 5.88e23\n");
-  const Result result =
-      RunNeedle("budget --run " + out + " --config " + config);
+  const NeedleResult result =
+      RunNeedleLine("budget --run " + out + " --config " + config);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.err, "needle: " + config +
                             ":7:1: planned run 'x': give tokens or flops, "
@@ -98,8 +80,8 @@ TEST(BudgetCommandTest, RunWritesTheReportAndBudgetRebuildsItByteForByte) {
     written[name] = ReadFile(out + "/" + name);
   }
   EXPECT_NE(written["report.md"].find("frontier-2029"), std::string::npos);
-  const Result result =
-      RunNeedle("budget --run " + out + " --config " + SampleConfig());
+  const NeedleResult result =
+      RunNeedleLine("budget --run " + out + " --config " + SampleConfig());
   ASSERT_EQ(result.exit_code, 0) << result.err;
   for (const auto& [name, bytes] : written) {
     EXPECT_TRUE(ReadFile((fs::path(out) / name).string()) == bytes)
@@ -114,14 +96,15 @@ TEST(BudgetCommandTest, ANewPlanInTheRunConfigRedoesNoShard) {
   const std::string before = MakeTempDir() + "/run.toml";
   WriteFile(before, "[doc_length]\nmin_chars = 1\n");
   ASSERT_EQ(
-      RunNeedle("run -c " + before + " -o " + out + " " + input).exit_code, 0);
+      RunNeedleLine("run -c " + before + " -o " + out + " " + input).exit_code,
+      0);
   const std::string after = MakeTempDir() + "/run.toml";
   WriteFile(after,
             "[doc_length]\nmin_chars = 1\n[corpus]\nas_of = 2026-01-01\n"
             "[budget]\ndemand = \"plan\"\n[[budget.runs]]\nname = \"next\"\n"
             "date = 2027-01-01\nparams = 1e9\ntokens = 2e10\n");
-  const Result result =
-      RunNeedle("run -c " + after + " -o " + out + " " + input);
+  const NeedleResult result =
+      RunNeedleLine("run -c " + after + " -o " + out + " " + input);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("1 shards (1 resumed)"), std::string::npos)
       << result.out;
@@ -133,7 +116,7 @@ TEST(SampleCommandTest, PrintsRejectedDocumentsOfAReasonInFileOrder) {
   const std::string& out = SampleRun();
   const std::string args =
       "sample --run " + out + " --reason too_short -n 2 --seed 7";
-  const Result result = RunNeedle(args);
+  const NeedleResult result = RunNeedleLine(args);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::vector<std::string> lines = Lines(result.out);
   ASSERT_EQ(lines.size(), 2u);
@@ -143,15 +126,16 @@ TEST(SampleCommandTest, PrintsRejectedDocumentsOfAReasonInFileOrder) {
   // The sample run rejects 3 documents as too_short (README).
   EXPECT_EQ(result.err, "needle: 2 of 3 too_short documents in " + out +
                             "/rejected/ (run.json counts 3), seed 7\n");
-  EXPECT_EQ(RunNeedle(args).out, result.out);  // the same seed, the same
-  EXPECT_EQ(Lines(RunNeedle("sample --run " + out + " --reason too_short").out)
-                .size(),
-            3u);
+  EXPECT_EQ(RunNeedleLine(args).out, result.out);  // the same seed, the same
+  EXPECT_EQ(
+      Lines(RunNeedleLine("sample --run " + out + " --reason too_short").out)
+          .size(),
+      3u);
 }
 
 TEST(SampleCommandTest, ReadsTheQuarantineForInputFaults) {
-  const Result result =
-      RunNeedle("sample --run " + SampleRun() + " --reason bad_utf8");
+  const NeedleResult result =
+      RunNeedleLine("sample --run " + SampleRun() + " --reason bad_utf8");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   ASSERT_EQ(Lines(result.out).size(), 1u);
   EXPECT_NE(result.out.find("\"reason\":\"bad_utf8\""), std::string::npos);
@@ -164,11 +148,11 @@ TEST(SampleCommandTest, SaysWhenRejectedDocumentsWereNotWritten) {
   const std::string config = MakeTempDir() + "/run.toml";
   WriteFile(config, "[doc_length]\nmin_chars = 100\n");
   const std::string out = MakeTempDir() + "/out";
-  ASSERT_EQ(
-      RunNeedle("run -q -c " + config + " -o " + out + " " + input).exit_code,
-      0);
-  const Result result =
-      RunNeedle("sample --run " + out + " --reason too_short");
+  ASSERT_EQ(RunNeedleLine("run -q -c " + config + " -o " + out + " " + input)
+                .exit_code,
+            0);
+  const NeedleResult result =
+      RunNeedleLine("sample --run " + out + " --reason too_short");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.err,
             "needle: " + out +
@@ -179,11 +163,12 @@ TEST(SampleCommandTest, SaysWhenRejectedDocumentsWereNotWritten) {
 
 TEST(SampleCommandTest, NamesTheClosestReasonOrSaysTheRunCountedNone) {
   const std::string& out = SampleRun();
-  Result result = RunNeedle("sample --run " + out + " --reason too_shrt");
+  NeedleResult result =
+      RunNeedleLine("sample --run " + out + " --reason too_shrt");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.err,
             "needle: unknown reason 'too_shrt'; did you mean 'too_short'?\n");
-  result = RunNeedle("sample --run " + out + " --reason too_long");
+  result = RunNeedleLine("sample --run " + out + " --reason too_long");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.err, "needle: " + out +
                             "/run.json counts no too_long documents "

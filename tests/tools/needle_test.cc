@@ -1,9 +1,7 @@
 // The `needle` command as a user runs it: exit codes, messages, and what
 // a SIGKILL in the middle of a run leaves for the next run to finish.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,8 +15,7 @@
 
 #include "pipeline/csv.h"
 #include "tests/test_util.h"
-
-extern char** environ;
+#include "tests/tools/run_needle.h"
 
 namespace needle {
 namespace {
@@ -26,48 +23,12 @@ namespace {
 namespace fs = std::filesystem;
 using testing::Lines;
 using testing::MakeTempDir;
+using testing::NeedleResult;
 using testing::ReadFile;
+using testing::RunNeedle;
 using testing::SampleDir;
+using testing::StartNeedle;
 using testing::WriteFile;
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Starts `needle args...` with stdout and stderr sent to files in `dir`.
-pid_t Start(const std::vector<std::string>& args, const std::string& dir) {
-  std::vector<std::string> argv_storage = {NEEDLE_BINARY};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  argv.reserve(argv_storage.size() + 1);
-  for (std::string& arg : argv_storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, (dir + "/stdout").c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, (dir + "/stderr").c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ),
-            0);
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
-}
-
-Result RunNeedle(const std::vector<std::string>& args) {
-  const std::string dir = MakeTempDir();
-  const pid_t pid = Start(args, dir);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  Result result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = ReadFile(dir + "/stdout");
-  result.err = ReadFile(dir + "/stderr");
-  return result;
-}
 
 std::string WriteConfig(const std::string& toml) {
   std::string path = MakeTempDir() + "/run.toml";
@@ -89,7 +50,7 @@ std::map<std::string, std::string> FilesUnder(const std::string& dir) {
 TEST(NeedleTest, ConfigCheckPrintsFileLineAndColumnOfABadValue) {
   const std::string config =
       WriteConfig("[doc_length]\nmin_chars = \"fifty\"\n");
-  const Result result = RunNeedle({"config", "check", config});
+  const NeedleResult result = RunNeedle({"config", "check", config});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.err, "needle: " + config +
                             ":2:13: expected a non-negative integer for "
@@ -99,21 +60,21 @@ TEST(NeedleTest, ConfigCheckPrintsFileLineAndColumnOfABadValue) {
 TEST(NeedleTest, ConfigCheckAcceptsTheSampleConfig) {
   const std::string config =
       std::string(NEEDLE_SOURCE_DIR) + "/configs/sample.toml";
-  const Result result = RunNeedle({"config", "check", config});
+  const NeedleResult result = RunNeedle({"config", "check", config});
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.out, config + ": ok\n");
 }
 
 TEST(NeedleTest, ConfigShowPrintsEveryKeyResolved) {
   const std::string config = WriteConfig("[doc_length]\nmin_chars = 7\n");
-  const Result result = RunNeedle({"config", "show", config});
+  const NeedleResult result = RunNeedle({"config", "show", config});
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_NE(result.out.find("min_chars = 7\n"), std::string::npos);
   EXPECT_NE(result.out.find("batch_bytes = 2097152\n"), std::string::npos);
 }
 
 TEST(NeedleTest, StagesListShowsTheRegistry) {
-  const Result result = RunNeedle({"stages", "list"});
+  const NeedleResult result = RunNeedle({"stages", "list"});
   EXPECT_EQ(result.exit_code, 0);
   // One line per stage, name then description; in table order.
   std::vector<std::string> names;
@@ -132,7 +93,7 @@ TEST(NeedleTest, StagesListShowsTheRegistry) {
 
 TEST(NeedleTest, RunSummarizesAndExitsThreeAboveMaxErrorRate) {
   const std::string out = MakeTempDir() + "/out";
-  const Result result =
+  const NeedleResult result =
       RunNeedle({"run", "--config",
                  std::string(NEEDLE_SOURCE_DIR) + "/configs/sample.toml", "-o",
                  out, "--max-error-rate", "0.001", SampleDir()});
@@ -149,7 +110,7 @@ TEST(NeedleTest, RunSummarizesAndExitsThreeAboveMaxErrorRate) {
 }
 
 TEST(NeedleTest, MissingInputIsAnErrorBeforeAnythingRuns) {
-  const Result result =
+  const NeedleResult result =
       RunNeedle({"run", "--config",
                  std::string(NEEDLE_SOURCE_DIR) + "/configs/sample.toml", "-o",
                  MakeTempDir(), "/nonexistent/shard.jsonl"});
@@ -173,7 +134,7 @@ TEST(NeedleTest, RunWritesPiiReplacedTextAndDropsBlockedUrls) {
       "\"\n"
       "[pii]\nreplace = true\n");
   const std::string out = MakeTempDir() + "/out";
-  const Result result =
+  const NeedleResult result =
       RunNeedle({"run", "-c", config, "-o", out, "--quiet", in});
   ASSERT_EQ(result.exit_code, 0) << result.err;
 
@@ -217,9 +178,9 @@ TEST(NeedleTest, KillNineMidRunThenResumeIsByteIdenticalToOneRun) {
             0);
 
   const std::string out = MakeTempDir() + "/out";
-  const pid_t pid =
-      Start({"run", "-c", config, "-o", out, "-t", "1", "--quiet", corpus},
-            MakeTempDir());
+  const pid_t pid = StartNeedle(
+      {"run", "-c", config, "-o", out, "-t", "1", "--quiet", corpus},
+      MakeTempDir());
   // Kill it once the first shard is complete: the second is then half done.
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -238,7 +199,7 @@ TEST(NeedleTest, KillNineMidRunThenResumeIsByteIdenticalToOneRun) {
   ASSERT_GE(done, 1u);
   ASSERT_LT(done, 12u) << "killed too late to test a resume";
 
-  const Result resumed =
+  const NeedleResult resumed =
       RunNeedle({"run", "-c", config, "-o", out, "-t", "2", corpus});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(
@@ -269,7 +230,7 @@ std::string TierConfig(const std::string& tiers,
 TEST(NeedleTest, TuneWithNewTiersEqualsAFullRunAndSweeps) {
   const std::string brown = SampleDir() + "/brown.jsonl";
   const std::string tuned_out = MakeTempDir();
-  const Result first =
+  const NeedleResult first =
       RunNeedle({"run", "-q", "-o", tuned_out, "--config",
                  WriteConfig(TierConfig(R"("raw", "long: chars >= 2000",
                                  "top: keep_fraction 0.5 by chars")")),
@@ -278,7 +239,7 @@ TEST(NeedleTest, TuneWithNewTiersEqualsAFullRunAndSweeps) {
 
   const std::string retiered =
       WriteConfig(TierConfig(R"("raw", "long: chars >= 12000")"));
-  const Result tune =
+  const NeedleResult tune =
       RunNeedle({"tune", "--run", tuned_out, "--config", retiered, "--write"});
   ASSERT_EQ(tune.exit_code, 0) << tune.err;
   EXPECT_NE(tune.out.find("long"), std::string::npos) << tune.out;
@@ -297,7 +258,7 @@ TEST(NeedleTest, TuneWithNewTiersEqualsAFullRunAndSweeps) {
             ReadFile(fresh_out + "/tiers/funnel.json"));
 
   // The funnel at three thresholds: more characters, fewer documents.
-  const Result sweep =
+  const NeedleResult sweep =
       RunNeedle({"tune", "--run", tuned_out, "--config", retiered, "--sweep",
                  "long.chars=0:20000:10000"});
   ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
@@ -331,7 +292,7 @@ TEST(NeedleTest, TuneRefusesAConfigThatChangesWhatWasMeasured) {
                  WriteConfig(TierConfig(tiers)), SampleDir() + "/brown.jsonl"})
           .exit_code,
       0);
-  const Result tune = RunNeedle(
+  const NeedleResult tune = RunNeedle(
       {"tune", "--run", out, "--config",
        WriteConfig(TierConfig(tiers, "[doc_length]\nmin_chars = 9000\n"))});
   EXPECT_EQ(tune.exit_code, 1);
@@ -351,7 +312,7 @@ TEST(NeedleTest, ReviewExportsASheetAndImportsItsVerdicts) {
           .exit_code,
       0);
   const std::string dir = MakeTempDir();
-  const Result exported =
+  const NeedleResult exported =
       RunNeedle({"review", "export", "--run", out, "--tier", "raw", "-n", "20",
                  "--seed", "5", "-o", dir + "/sheet.csv"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
@@ -390,7 +351,7 @@ TEST(NeedleTest, ReviewExportsASheetAndImportsItsVerdicts) {
     header_line += (header_line.empty() ? "" : ",") + name;
   }
   WriteFile(dir + "/filled.csv", header_line + "\n" + filled);
-  const Result imported =
+  const NeedleResult imported =
       RunNeedle({"review", "import", "--run", out, dir + "/filled.csv"});
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
 
@@ -417,7 +378,7 @@ TEST(NeedleTest, ReviewExportsASheetAndImportsItsVerdicts) {
 
   // A verdict the import does not know: nothing stored, file and line said.
   WriteFile(dir + "/bad.csv", "id,verdict\nno-such-doc,keep\n");
-  const Result bad =
+  const NeedleResult bad =
       RunNeedle({"review", "import", "--run", out, dir + "/bad.csv"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.err,
@@ -455,7 +416,7 @@ TEST(NeedleTest, StepsOneAfterAnotherEqualOneRun) {
   const std::string out = MakeTempDir() + "/out";
   for (const char* step :
        {"annotate", "cluster", "finalize", "tiers", "report"}) {
-    const Result result = RunNeedle(
+    const NeedleResult result = RunNeedle(
         {"step", step, "-q", "-c", config, "-o", out, "-t", "1", SampleDir()});
     ASSERT_EQ(result.exit_code, 0) << step << ": " << result.err;
   }
@@ -473,7 +434,7 @@ TEST(NeedleTest, StepsOneAfterAnotherEqualOneRun) {
 TEST(NeedleTest, StepTaskComesFromTheSlurmArrayIndex) {
   const std::string out = MakeTempDir() + "/out";
   setenv("SLURM_ARRAY_TASK_ID", "2", 1);
-  const Result result = RunNeedle(
+  const NeedleResult result = RunNeedle(
       {"step", "annotate", "-c", StepsConfig(), "-o", out, SampleDir()});
   unsetenv("SLURM_ARRAY_TASK_ID");
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -483,7 +444,7 @@ TEST(NeedleTest, StepTaskComesFromTheSlurmArrayIndex) {
 }
 
 TEST(NeedleTest, SlurmOptionsNeedTheSlurmExecutor) {
-  const Result result =
+  const NeedleResult result =
       RunNeedle({"run", "--partition", "cpu", "-c",
                  std::string(NEEDLE_SOURCE_DIR) + "/configs/sample.toml", "-o",
                  MakeTempDir(), SampleDir()});
@@ -493,7 +454,7 @@ TEST(NeedleTest, SlurmOptionsNeedTheSlurmExecutor) {
 
 TEST(NeedleTest, StatusOfALocalRunSaysWhatItFollows) {
   const std::string out = MakeTempDir();
-  const Result result = RunNeedle({"status", out});
+  const NeedleResult result = RunNeedle({"status", out});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.err, "needle: " + out +
                             "/slurm/jobs.json: no such file; `needle status` "
@@ -502,7 +463,7 @@ TEST(NeedleTest, StatusOfALocalRunSaysWhatItFollows) {
 
 TEST(NeedleTest, SlurmDryRunPrintsTheSbatchCommands) {
   const std::string out = MakeTempDir() + "/out";
-  const Result result =
+  const NeedleResult result =
       RunNeedle({"run", "--executor", "slurm", "--dry-run", "--cpus-per-task",
                  "4", "-c", StepsConfig(), "-o", out, SampleDir()});
   ASSERT_EQ(result.exit_code, 0) << result.err;

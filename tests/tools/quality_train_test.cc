@@ -1,40 +1,22 @@
 // `needle quality train` as a user runs it: what it prints, the model it
 // writes, and that model in a `needle run`.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <regex>
 
 #include "tests/test_util.h"
+#include "tests/tools/run_needle.h"
 
 namespace needle {
 namespace {
 
 using testing::DataPath;
 using testing::MakeTempDir;
+using testing::NeedleResult;
 using testing::ReadFile;
+using testing::RunNeedleLine;
 using testing::WriteFile;
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `needle ARGS` through the shell; arguments must need no quoting.
-Result RunNeedle(const std::string& args) {
-  const std::string dir = MakeTempDir();
-  const std::string command = std::string(NEEDLE_BINARY) + " " + args + " >" +
-                              dir + "/out 2>" + dir + "/err";
-  const int status = std::system(command.c_str());
-  Result result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = ReadFile(dir + "/out");
-  result.err = ReadFile(dir + "/err");
-  return result;
-}
 
 // Hyper-parameters that train on the 120 fixture documents in a blink.
 std::string SmallConfig() {
@@ -53,7 +35,7 @@ std::string TrainArgs(const std::string& model) {
 
 TEST(QualityTrainCommandTest, PrintsCountsAndHeldOutMetricsThenWritesTheModel) {
   const std::string model = MakeTempDir() + "/models/q.bin";
-  const Result result = RunNeedle(TrainArgs(model));
+  const NeedleResult result = RunNeedleLine(TrainArgs(model));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.err, "");
   const std::regex expected(
@@ -80,13 +62,14 @@ TEST(QualityTrainCommandTest, PrintsCountsAndHeldOutMetricsThenWritesTheModel) {
 
 TEST(QualityTrainCommandTest, TheTrainedModelScoresAndRejectsInARun) {
   const std::string dir = MakeTempDir();
-  ASSERT_EQ(RunNeedle(TrainArgs(dir + "/q.bin")).exit_code, 0);
+  ASSERT_EQ(RunNeedleLine(TrainArgs(dir + "/q.bin")).exit_code, 0);
   WriteFile(dir + "/run.toml",
             "[pipeline]\nstages = [\"quality\"]\n"
             "[quality]\nmodel_path = \"" +
                 dir + "/q.bin\"\nmin_score = 0.5\n");
-  const Result result = RunNeedle("run -q -c " + dir + "/run.toml -o " + dir +
-                                  "/out " + DataPath("quality/negative.jsonl"));
+  const NeedleResult result =
+      RunNeedleLine("run -q -c " + dir + "/run.toml -o " + dir + "/out " +
+                    DataPath("quality/negative.jsonl"));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string summary = ReadFile(dir + "/out/run.json");
   // Most of the spam it was trained to reject is rejected.
@@ -98,9 +81,9 @@ TEST(QualityTrainCommandTest, TheTrainedModelScoresAndRejectsInARun) {
 
 TEST(QualityTrainCommandTest, MissingInputIsAnErrorNamingIt) {
   const std::string model = MakeTempDir() + "/q.bin";
-  const Result result =
-      RunNeedle("quality train --positive /nonexistent/hq.jsonl --negative " +
-                DataPath("quality/negative.jsonl") + " -o " + model);
+  const NeedleResult result = RunNeedleLine(
+      "quality train --positive /nonexistent/hq.jsonl --negative " +
+      DataPath("quality/negative.jsonl") + " -o " + model);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.err,
             "needle: positive documents: /nonexistent/hq.jsonl: no such "
