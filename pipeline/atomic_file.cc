@@ -41,6 +41,7 @@ void AtomicFile::Append(std::string_view bytes) {
   }
 }
 
+  bytes_appended_ += bytes.size();
 void AtomicFile::Commit() {
   if (std::fflush(file_) != 0) Fail("write", temp_path_);
   if (::fsync(::fileno(file_)) != 0) Fail("sync", temp_path_);

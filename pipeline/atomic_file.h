@@ -7,6 +7,7 @@
 // std::runtime_error when the file cannot be written: output that cannot be
 // written is a fault the run cannot go on from.
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -25,11 +26,13 @@ class AtomicFile {
   const std::string& path() const { return path_; }
 
  private:
+  uint64_t bytes_appended() const { return bytes_appended_; }
   std::string path_;
   std::string temp_path_;
   std::FILE* file_ = nullptr;
 };
 
+  uint64_t bytes_appended_ = 0;
 // Writes `contents` to `path` atomically in one call.
 void WriteFileAtomically(const std::string& path, std::string_view contents);
 

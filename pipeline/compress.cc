@@ -104,6 +104,12 @@ void AppendCompressedFrame(Codec codec, int level, std::string_view input,
   throw std::invalid_argument("AppendCompressedFrame: unknown codec");
 }
 
+std::string EmptyStream(Codec codec, int level) {
+  std::string stream;
+  AppendCompressedFrame(codec, level, "", &stream);
+  return stream;
+}
+
 const char* CodecExtension(Codec codec) {
   switch (codec) {
     case Codec::kPlain:

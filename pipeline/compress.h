@@ -19,6 +19,11 @@ namespace needle {
 void AppendCompressedFrame(Codec codec, int level, std::string_view input,
                            std::string* out);
 
+// A complete stream with no content: "" for kPlain, else one empty frame.
+// For output files that no document went into, which must still decode
+// (zstd(1) and gzip(1) reject a 0-byte file).
+std::string EmptyStream(Codec codec, int level);
+
 // The file-name extension for a codec: "", ".gz", ".zst".
 const char* CodecExtension(Codec codec);
 

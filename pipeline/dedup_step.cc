@@ -376,6 +376,9 @@ void AppendWithDedupFate(std::string_view line, const DedupFate& fate,
 void AppendDedupRecords(const MinHasher& hasher, Batch* batch) {
   const size_t bands = hasher.options().bands;
   std::string& out = batch->dedup_records;
+  if (kept && kept->bytes_appended() == 0) {
+    kept->Append(EmptyStream(encode.codec, encode.level));
+  }
   DedupKeys keys;
   for (const Document& doc : batch->docs) {
     if (!doc.ok()) continue;

@@ -41,7 +41,7 @@ void RunGraph(const GraphPlan& plan) {
   uint64_t next_seq = 0;
   std::unique_ptr<ShardReader> reader;
   oneapi::tbb::enumerable_thread_specific<simdjson::dom::parser> parsers;
-  ShardWriter writer(plan, encode_options.codec);
+  ShardWriter writer(plan, encode_options.codec, encode_options.level);
 
   flow::graph graph;
 
@@ -117,6 +117,7 @@ void RunGraph(const GraphPlan& plan) {
 
   read.activate();
   graph.wait_for_all();
+  writer.Finish();
 }
 
 }  // namespace needle

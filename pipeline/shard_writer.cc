@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdio>
 
 #include "pipeline/compress.h"
@@ -23,8 +24,8 @@ ShardPaths PathsFor(const std::string& out_dir, const Shard& shard, Codec codec,
   };
 }
 
-ShardWriter::ShardWriter(const GraphPlan& plan, Codec codec)
-    : plan_(plan), codec_(codec) {
+ShardWriter::ShardWriter(const GraphPlan& plan, Codec codec, int level)
+    : plan_(plan), codec_(codec), level_(level) {
   input_bytes_done_ = plan.input_bytes_before;
 }
 
@@ -74,16 +75,6 @@ void ShardWriter::Write(const Batch& batch) {
 
 void ShardWriter::Complete(const Batch& batch) {
   const Shard& shard = plan_.shards[batch.shard_index];
-  kept_->Commit();
-  if (rejected_) rejected_->Commit();
-  if (quarantine_) quarantine_->Commit();
-  if (keys_) keys_->Commit();
-  if (signals_) signals_->Commit();
-  keys_.reset();
-  signals_.reset();
-  kept_.reset();
-  rejected_.reset();
-  quarantine_.reset();
   ShardRecord record;
   record.name = shard.name;
   record.path = shard.path;
@@ -93,9 +84,40 @@ void ShardWriter::Complete(const Batch& batch) {
   record.codec = CodecName(batch.shard_codec);
   record.config_hash = plan_.config->hash;
   record.counters = counters_;
-  // Written last: its presence is what marks the shard complete.
-  WriteFileAtomically(paths_.record, ShardRecordJson(record));
+  if (kept_->bytes_appended() == 0) kept_->Append(EmptyStream(codec_, level_));
+  // Two completions at most run behind the writer: enough to hide an
+  // fsync, and an error surfaces within two shards.
+  if (completions_.size() == 2) {
+    completions_.front().get();
+    completions_.pop_front();
+  }
+  completions_.push_back(
+      std::async(std::launch::async,
+                 [files = std::array{std::move(kept_), std::move(rejected_),
+                                     std::move(quarantine_), std::move(keys_),
+                                     std::move(signals_)},
+                  record_path = paths_.record, record = std::move(record)] {
+                   for (const auto& file : files) {
+                     if (file) file->Commit();
+                   }
+                   // Written last: its presence is what marks the shard
+                   // complete.
+                   WriteFileAtomically(record_path, ShardRecordJson(record));
+                 }));
   open_shard_ = SIZE_MAX;
+}
+
+void ShardWriter::Finish() {
+  while (!completions_.empty()) {
+    completions_.front().get();
+    completions_.pop_front();
+  }
+}
+
+ShardWriter::~ShardWriter() {
+  for (std::future<void>& completion : completions_) {
+    if (completion.valid()) completion.wait();
+  }
 }
 
 // Datatrove's manner: say what is wrong, with a guess at why, the first

@@ -12,7 +12,13 @@
 // with tiers, the signals to OUT/signals/<stem>.bin.zst
 // (pipeline/signal_store.h).
 // Batches arrive in seq order, so one shard is open at a time.
+//
+// Completing a shard (fsync, rename, record) runs on its own thread while
+// the next shard is written: an fsync waits tens of milliseconds for the
+// disk, and the serial writer waiting would stall the whole graph.
 
+#include <deque>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,8 +42,15 @@ ShardPaths PathsFor(const std::string& out_dir, const Shard& shard, Codec codec,
 
 class ShardWriter {
  public:
-  ShardWriter(const GraphPlan& plan, Codec codec);
+  ShardWriter(const GraphPlan& plan, Codec codec, int level);
+  ~ShardWriter();  // waits for completions still running, errors dropped
+  ShardWriter(const ShardWriter&) = delete;
+  ShardWriter& operator=(const ShardWriter&) = delete;
+
   void Write(const Batch& batch);
+  // Waits until every completed shard's outputs are durable under their
+  // final names and its record is written; rethrows a completion's error.
+  void Finish();
 
  private:
   void Open(const Shard& shard);
@@ -46,6 +59,7 @@ class ShardWriter {
 
   const GraphPlan& plan_;
   Codec codec_;
+  int level_;
   ShardPaths paths_;
   std::unique_ptr<AtomicFile> kept_;
   std::unique_ptr<AtomicFile> rejected_;
@@ -57,6 +71,7 @@ class ShardWriter {
   ReasonCounts warned_{};  // per reason: already warned about
   uint64_t input_bytes_done_ = 0;
   uint64_t docs_done_ = 0;
+  std::deque<std::future<void>> completions_;  // oldest first
 };
 
 }  // namespace needle

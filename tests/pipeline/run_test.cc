@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 
@@ -117,6 +118,27 @@ TEST(RunTest, GzipOutputReadsBack) {
   const std::string out = MakeTempDir();
   RunPipeline(config, RequestFor({DataPath("reader/good.jsonl")}, out));
   EXPECT_EQ(Lines(Decompressed(out + "/kept/good.jsonl.gz")).size(), 6u);
+}
+
+// zstd(1) and gzip(1) reject a 0-byte .zst or .gz, so a shard with no kept
+// document must still get a (empty) complete stream.
+TEST(RunTest, AShardWithNothingKeptStillWritesADecodableFile) {
+  const std::string in = MakeTempDir() + "/all_bad.jsonl";
+  WriteFile(in, "{not json\n{\"text\": \"\"}\n");
+  for (const auto& [codec, tester] :
+       {std::pair{"zstd", "zstd -q -t"}, std::pair{"gzip", "gzip -t"}}) {
+    RunConfig config = PlainConfig();
+    config.output.codec = codec;
+    const std::string out = MakeTempDir();
+    const RunOutcome outcome = RunPipeline(config, RequestFor({in}, out));
+    EXPECT_EQ(outcome.totals.kept, 0u);
+    const std::string kept = out + "/kept/all_bad.jsonl" +
+                             (std::string(codec) == "zstd" ? ".zst" : ".gz");
+    EXPECT_GT(fs::file_size(kept), 0u) << codec;
+    EXPECT_EQ(std::system((std::string(tester) + " " + kept).c_str()), 0)
+        << codec;
+    EXPECT_EQ(Decompressed(kept), "") << codec;
+  }
 }
 
 TEST(RunTest, OutputIsByteIdenticalAtOneAndTwoThreads) {
