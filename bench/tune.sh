@@ -3,7 +3,7 @@
 # runs the sample config with every stage over INPUT (default: the bundled
 # sample shards), then re-tiers the run with a stricter amateur threshold,
 # first printing only the funnel, then rewriting tiers/ (--write), then a
-# 9-point sweep. Wall seconds are printed, never asserted.
+# 9-point sweep. Wall and CPU seconds are printed, never asserted.
 #
 #   bench/tune.sh [INPUT...]
 #   NEEDLE   the binary (build/tools/needle; scripts/build makes it)
@@ -17,27 +17,38 @@ inputs=("$@")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-seconds() {  # runs "$@" quietly, prints its wall seconds
-  local start end
-  start=$(date +%s.%N)
-  "$@" >/dev/null
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc
+# Runs "$@" quietly; prints its wall and CPU (user + system) seconds. CPU
+# seconds stay meaningful on a shared machine, where wall time waits for
+# cores that other jobs hold.
+measure() {
+  local TIMEFORMAT='%R %U %S' times
+  if ! times=$( { time "$@" >/dev/null 2>"$work/stderr"; } 2>&1); then
+    cat "$work/stderr" >&2
+    return 1
+  fi
+  echo "$times" | awk '{ printf "%s %.3f\n", $1, $2 + $3 }'
 }
 
 sed 's/amateur: quality_score >= 0.5/amateur: quality_score >= 0.8/' \
   configs/sample.toml >"$work/new.toml"
-run=$(seconds "$needle" run -q -c configs/sample.toml -o "$work/out" "${inputs[@]}")
-tune=$(seconds "$needle" tune --run "$work/out" -c "$work/new.toml")
-write=$(seconds "$needle" tune --run "$work/out" -c "$work/new.toml" --write)
-sweep=$(seconds "$needle" tune --run "$work/out" -c "$work/new.toml" \
-  --sweep amateur.quality_score=0.1:0.9:0.1)
+read -r run run_cpu < <(measure "$needle" run -q -c configs/sample.toml \
+  -o "$work/out" "${inputs[@]}")
+read -r tune tune_cpu < <(measure "$needle" tune --run "$work/out" \
+  -c "$work/new.toml")
+read -r write write_cpu < <(measure "$needle" tune --run "$work/out" \
+  -c "$work/new.toml" --write)
+read -r sweep sweep_cpu < <(measure "$needle" tune --run "$work/out" \
+  -c "$work/new.toml" --sweep amateur.quality_score=0.1:0.9:0.1)
 bytes=$(du -sb "$work/out/signals" | cut -f1)
 docs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts"]["docs"])' "$work/out/run.json")
-printf '%-22s %8.3f s\n' "needle run" "$run"
-for row in "tune:$tune" "tune --write:$write" "tune --sweep (9):$sweep"; do
-  printf '%-22s %8.3f s  %5.1f%% of the run\n' "${row%%:*}" "${row#*:}" \
-    "$(echo "100 * ${row#*:} / $run" | bc -l)"
+printf '%-22s %8s %7s %8s %7s\n' "" "wall" "share" "cpu" "share"
+printf '%-22s %7.3fs %7s %7.3fs\n' "needle run" "$run" "" "$run_cpu"
+for row in "tune:$tune:$tune_cpu" "tune --write:$write:$write_cpu" \
+  "tune --sweep (9):$sweep:$sweep_cpu"; do
+  IFS=: read -r name wall cpu <<<"$row"
+  printf '%-22s %7.3fs %6.1f%% %7.3fs %6.1f%%\n' "$name" "$wall" \
+    "$(echo "100 * $wall / $run" | bc -l)" "$cpu" \
+    "$(echo "100 * $cpu / $run_cpu" | bc -l)"
 done
 printf 'stored signals: %s bytes for %s documents (%.1f B/doc)\n' "$bytes" \
   "$docs" "$(echo "$bytes / $docs" | bc -l)"

@@ -6,6 +6,10 @@
 //
 // Checked token by token against NLTK 3.8 (Debian's python3-nltk) by
 // tests/filters/words_test.cc. Deliberate differences from datatrove:
+// - English is split as datatrove's NLTKTokenizer("english") splits it, its
+//   English splitter up to 0.3.0 (FineWeb's); from 0.4.0 datatrove splits
+//   English with spaCy's blank model, which differs (hyphenated words,
+//   URLs...). bench/datatrove_agreement.py compares the rules on NLTK.
 // - Sentences come from Punkt without the trained english.pickle, which
 //   cannot be fetched here: no learned abbreviations, collocations or
 //   sentence starters, only a short fixed list of abbreviations

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace needle {
 
@@ -24,16 +26,26 @@ class AtomicFile {
   void Append(std::string_view bytes);
   void Commit();
   const std::string& path() const { return path_; }
+  uint64_t bytes_appended() const { return bytes_appended_; }
 
  private:
-  uint64_t bytes_appended() const { return bytes_appended_; }
   std::string path_;
   std::string temp_path_;
   std::FILE* file_ = nullptr;
+  uint64_t bytes_appended_ = 0;
 };
 
-  uint64_t bytes_appended_ = 0;
 // Writes `contents` to `path` atomically in one call.
 void WriteFileAtomically(const std::string& path, std::string_view contents);
+
+// Makes the written files at `paths` durable: an fsync each, all at once on
+// their own threads, so that the file system can fold them into one journal
+// commit rather than one after another. Throws like AtomicFile.
+void SyncFiles(const std::vector<std::string>& paths);
+
+// WriteFileAtomically for several files, synced together (SyncFiles)
+// before the first is renamed.
+void WriteFilesAtomically(
+    const std::vector<std::pair<std::string, std::string>>& files);
 
 }  // namespace needle

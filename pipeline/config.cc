@@ -129,6 +129,18 @@ ConfigFile ConfigFile::Load(const std::string& path) {
   return ConfigFile(std::move(state));
 }
 
+ConfigFile ConfigFile::Parse(std::string_view text, const std::string& path) {
+  auto state = std::make_unique<State>();
+  state->path = path;
+  try {
+    state->root = toml::parse(text, path);
+  } catch (const toml::parse_error& error) {
+    throw ConfigError(fmt::format("{}: {}", Position(path, error.source()),
+                                  error.description()));
+  }
+  return ConfigFile(std::move(state));
+}
+
 ConfigFile ConfigFile::Empty() {
   auto state = std::make_unique<State>();
   state->path = "<defaults>";

@@ -104,6 +104,9 @@ class ConfigFile {
   static ConfigFile Load(const std::string& path);
   // No file: every section takes its defaults.
   static ConfigFile Empty();
+  // Parses TOML text kept elsewhere (a resolved config in run.json or
+  // report.json); `path` names it in errors and in path().
+  static ConfigFile Parse(std::string_view text, const std::string& path);
 
   ConfigFile(ConfigFile&&) noexcept;
   ConfigFile& operator=(ConfigFile&&) noexcept;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include "pipeline/atomic_file.h"
@@ -19,6 +20,7 @@
 #include "pipeline/json_text.h"
 #include "pipeline/shard_reader.h"
 #include "pipeline/shard_writer.h"
+#include "pipeline/signal_store.h"
 
 namespace needle {
 namespace {
@@ -233,6 +235,52 @@ void UncountKeptLanguage(std::string_view line, const InputOptions& input,
   counts.kept_tokens -= static_cast<uint64_t>(tokens);
 }
 
+// Step 3's counting for a shard whose staged/ the tier step has deleted
+// (pipeline/tier_write.h), when its final record was lost: the staged
+// documents are the stored signals' records that passed every stage, and a
+// removed one's language, text bytes and tokens are among its signals, so
+// the counts equal UncountKeptLanguage's from the staged lines.
+void CountFromSignals(const std::string& signals_path,
+                      const std::string& decisions_path,
+                      std::string_view* decisions, ShardCounters* counters,
+                      StageCounters* stage) {
+  SignalStoreReader reader(signals_path);
+  StoredDocument doc;
+  DecisionRecord decision;
+  while (reader.Next(&doc)) {
+    if (!doc.passed_stages) continue;
+    if (!TakeDecision(decisions, &decision)) {
+      throw std::runtime_error(fmt::format(
+          "{}: fewer decisions than staged documents", decisions_path));
+    }
+    ++stage->docs_in;
+    if (decision.fate == Fate::kKept) {
+      ++stage->docs_out;
+      continue;
+    }
+    ++stage->rejects[static_cast<int>(decision.fate == Fate::kExactDuplicate
+                                          ? Reason::kExactDuplicate
+                                          : Reason::kNearDuplicate)];
+    const std::string* language = nullptr;
+    int64_t tokens = 0;
+    for (const Signal& signal : doc.signals) {
+      if (signal.key == "lang") {
+        language = std::get_if<std::string>(&signal.value);
+      } else if (signal.key == "tokens") {
+        if (const auto* count = std::get_if<int64_t>(&signal.value)) {
+          tokens = *count;
+        }
+      }
+    }
+    if (language == nullptr) continue;
+    const auto it = counters->languages.find(*language);
+    if (it == counters->languages.end()) continue;
+    --it->second.kept_docs;
+    it->second.kept_bytes -= doc.text_bytes;
+    it->second.kept_tokens -= static_cast<uint64_t>(tokens);
+  }
+}
+
 // Step 3 for one shard: streams the staged documents in batches of lines.
 ShardRecord Finalize(const RunConfig& config, const Shard& shard,
                      const ShardRecord& annotated, const std::string& out_dir,
@@ -265,14 +313,21 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
   // exceed max_line_bytes where the input line did not.
   InputOptions staged_input = config.input;
   staged_input.max_line_bytes = 2 * config.input.max_line_bytes + (1 << 20);
-  ShardReader reader(staged_shard, staged_input);
+  const bool from_signals =
+      !write_outputs && !std::filesystem::exists(staged.kept);
+  if (from_signals) {
+    CountFromSignals(staged.signals, decisions_path, &decisions,
+                     &record.counters, &stage);
+  }
+  std::optional<ShardReader> reader;
+  if (!from_signals) reader.emplace(staged_shard, staged_input);
   DecisionRecord decision;
   std::string kept_plain;
   std::string rejected_plain;
   std::string frame;
-  for (bool more = true; more;) {
+  for (bool more = !from_signals; more;) {
     Batch batch;
-    more = reader.Next(&batch);
+    more = reader->Next(&batch);
     kept_plain.clear();
     rejected_plain.clear();
     for (const Document& doc : batch.docs) {
@@ -320,6 +375,9 @@ ShardRecord Finalize(const RunConfig& config, const Shard& shard,
   if (!decisions.empty()) {
     throw std::runtime_error(fmt::format(
         "{}: more decisions than staged documents", decisions_path));
+  }
+  if (kept && kept->bytes_appended() == 0) {
+    kept->Append(EmptyStream(encode.codec, encode.level));
   }
   if (kept) kept->Commit();
   if (rejected) rejected->Commit();
@@ -376,9 +434,6 @@ void AppendWithDedupFate(std::string_view line, const DedupFate& fate,
 void AppendDedupRecords(const MinHasher& hasher, Batch* batch) {
   const size_t bands = hasher.options().bands;
   std::string& out = batch->dedup_records;
-  if (kept && kept->bytes_appended() == 0) {
-    kept->Append(EmptyStream(encode.codec, encode.level));
-  }
   DedupKeys keys;
   for (const Document& doc : batch->docs) {
     if (!doc.ok()) continue;

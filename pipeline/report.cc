@@ -7,9 +7,11 @@
 #include <cmath>
 #include <filesystem>
 #include <iterator>
+#include <stdexcept>
 
 #include "pipeline/atomic_file.h"
 #include "pipeline/civil_date.h"
+#include "pipeline/config.h"
 #include "pipeline/json_text.h"
 #include "pipeline/report_charts.h"
 
@@ -322,6 +324,40 @@ void WriteTiers(const Report& report, JsonWriter& j) {
   j.Close(']');
 }
 
+// The review summary as it was read, with the file it comes from.
+void WriteReview(const ReviewSummary& review, JsonWriter& j) {
+  j.Key("review").Open('{');
+  j.Key("file").String("review/summary.json");
+  j.Key("reviewed").Count(review.reviewed);
+  j.Key("keep").Count(review.keep);
+  j.Key("drop").Count(review.drop);
+  j.Key("tiers").Open('[');
+  for (const TierPrecision& tier : review.tiers) {
+    j.Open('{');
+    j.Key("name").String(tier.name);
+    j.Key("reviewed").Count(tier.reviewed);
+    j.Key("keep").Count(tier.keep);
+    j.Key("precision").Number(tier.precision);
+    j.Key("precision_low").Number(tier.low);
+    j.Key("precision_high").Number(tier.high);
+    j.Close('}');
+  }
+  j.Close(']');
+  j.Key("signals").Open('[');
+  for (const SignalSeparation& signal : review.signals) {
+    j.Open('{');
+    j.Key("name").String(signal.name);
+    j.Key("auc").Number(signal.auc);
+    j.Key("kept_mean").Number(signal.kept_mean);
+    j.Key("dropped_mean").Number(signal.dropped_mean);
+    j.Key("kept").Count(signal.kept);
+    j.Key("dropped").Count(signal.dropped);
+    j.Close('}');
+  }
+  j.Close(']');
+  j.Close('}');
+}
+
 }  // namespace
 
 std::string ReportJson(const Report& report) {
@@ -338,6 +374,7 @@ std::string ReportJson(const Report& report) {
   WriteTiers(report, j);
   WriteDemand(report, j);
   WriteFunnel(report.run, j);
+  if (report.review) WriteReview(*report.review, j);
   WriteLanguages(report.run, j);
   j.Key("warnings").Open('[');
   for (const std::string& warning : report.warnings) j.String(warning);
@@ -439,10 +476,31 @@ std::optional<ThresholdSweep> ReadThresholdSweep(const std::string& out_dir) {
 Report WriteReport(const std::string& out_dir, const BudgetConfig& config) {
   Report report = BuildReport(ReadRunSummary(out_dir + "/run.json"), config);
   report.sweep = ReadThresholdSweep(out_dir);
-  WriteFileAtomically(out_dir + "/report.json", ReportJson(report));
-  WriteFileAtomically(out_dir + "/report.md", ReportMarkdown(report));
-  WriteFileAtomically(out_dir + "/report.html", ReportHtml(report));
+  report.review = ReadReviewSummary(out_dir);
+  WriteFilesAtomically({{out_dir + "/report.json", ReportJson(report)},
+                        {out_dir + "/report.md", ReportMarkdown(report)},
+                        {out_dir + "/report.html", ReportHtml(report)}});
   return report;
+}
+
+bool RewriteReport(const std::string& out_dir) {
+  const std::string path = out_dir + "/report.json";
+  if (!std::filesystem::exists(path)) return false;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string_view config_path;
+  std::string_view resolved;
+  if (parser.load(path).get(root) ||
+      root["budget_config"]["path"].get(config_path) ||
+      root["budget_config"]["resolved"].get(resolved)) {
+    throw std::runtime_error(
+        fmt::format("{}: no budget_config to rebuild the report with; run "
+                    "`needle budget --run {} --config CONFIG`",
+                    path, out_dir));
+  }
+  ConfigFile config = ConfigFile::Parse(resolved, std::string(config_path));
+  WriteReport(out_dir, ReadBudgetConfig(config));
+  return true;
 }
 
 }  // namespace needle

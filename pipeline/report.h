@@ -14,6 +14,7 @@
 
 #include "pipeline/budget.h"
 #include "pipeline/budget_options.h"
+#include "pipeline/review.h"
 #include "pipeline/run_summary.h"
 
 namespace needle {
@@ -46,6 +47,8 @@ std::string ThresholdSweepJson(const ThresholdSweep& sweep);
 struct Report {
   RunSummary run;
   std::optional<ThresholdSweep> sweep;
+  // `needle review import`'s estimates (OUT/review/summary.json).
+  std::optional<ReviewSummary> review;
   BudgetConfig config;
   // The run's input bytes in [corpus] raw_bytes_measure, and their source.
   uint64_t input_bytes = 0;
@@ -67,8 +70,15 @@ std::string ReportHtml(const Report& report);
 // a demand, its first short run and the day demand overtakes supply.
 std::string ReportSummaryText(const Report& report);
 
-// Reads OUT/run.json and writes the three files, each atomically. Throws
+// Reads OUT/run.json (and tiers/sweep.json, review/summary.json when
+// there) and writes the three files, each atomically. Throws
 // std::runtime_error when run.json cannot be read or a file written.
 Report WriteReport(const std::string& out_dir, const BudgetConfig& config);
+
+// WriteReport with the [corpus] and [budget] config the existing report
+// was built with (report.json's budget_config), for outputs that only add
+// to the report (a review import). False, and nothing written, when the
+// run has no report.json yet.
+bool RewriteReport(const std::string& out_dir);
 
 }  // namespace needle

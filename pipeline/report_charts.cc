@@ -100,6 +100,63 @@ std::string BarChartSvg(std::string_view title, const std::vector<Bar>& bars,
   return svg;
 }
 
+std::string IntervalChartSvg(std::string_view title,
+                             const std::vector<Estimate>& rows,
+                             std::string_view color) {
+  constexpr int kRow = 24;
+  constexpr int kLabelWidth = 190;
+  constexpr int kBarWidth = 330;
+  constexpr int kAxis = 18;  // the 0, 0.5 and 1 ticks below the rows
+  const int height = kRow * static_cast<int>(rows.size()) + 8 + kAxis;
+  const int bottom = 4 + kRow * static_cast<int>(rows.size());
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" "
+      "height=\"{1}\" viewBox=\"0 0 {0} {1}\" role=\"img\">"
+      "<title>{2}</title>\n",
+      kWidth, height, EscapeHtml(title));
+  auto out = std::back_inserter(svg);
+  auto x = [&](double share) {
+    return kLabelWidth + std::clamp(share, 0.0, 1.0) * kBarWidth;
+  };
+  for (const double tick : {0.0, 0.5, 1.0}) {
+    fmt::format_to(out,
+                   "<line x1=\"{0:.1f}\" y1=\"4\" x2=\"{0:.1f}\" y2=\"{1}\" "
+                   "stroke=\"#ccc\"/><text x=\"{0:.1f}\" y=\"{2}\" "
+                   "text-anchor=\"middle\" {3}>{4}</text>\n",
+                   x(tick), bottom, bottom + 14, kFont, tick);
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Estimate& row = rows[i];
+    const int y = 4 + kRow * static_cast<int>(i);
+    fmt::format_to(out,
+                   "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" {}>{}</text>",
+                   kLabelWidth - 8, y + 15, kFont, EscapeHtml(row.label));
+    std::string text = row.note;
+    double text_x = kLabelWidth + 6;
+    if (!std::isnan(row.value)) {
+      const int middle = y + kRow / 2;
+      fmt::format_to(out,
+                     "<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" "
+                     "height=\"{}\" fill=\"{}\"/>",
+                     kLabelWidth, y + 3, x(row.value) - kLabelWidth, kRow - 6,
+                     color);
+      // The whisker: a line over the interval with a cap at each end.
+      fmt::format_to(out,
+                     "<path d=\"M{0:.1f} {1}H{2:.1f}M{0:.1f} {3}V{4}M{2:.1f} "
+                     "{3}V{4}\" stroke=\"#222\" stroke-width=\"1.5\" "
+                     "fill=\"none\"/>",
+                     x(row.low), middle, x(row.high), middle - 5, middle + 5);
+      text = fmt::format("{:.3f} [{:.3f}, {:.3f}]{}", row.value, row.low,
+                         row.high, row.note.empty() ? "" : "  " + row.note);
+      text_x = std::max(x(row.value), x(row.high)) + 6;
+    }
+    fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{}\" {}>{}</text>\n", text_x,
+                   y + 15, kFont, EscapeHtml(text));
+  }
+  svg += "</svg>\n";
+  return svg;
+}
+
 namespace {
 
 // Maps days and values to the plot area; values on a log10 scale between

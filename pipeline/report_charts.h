@@ -27,6 +27,21 @@ struct Bar {
 std::string BarChartSvg(std::string_view title, const std::vector<Bar>& bars,
                         std::string_view color);
 
+struct Estimate {
+  std::string label;
+  double value = 0;          // a share in [0, 1]; NaN when there is none
+  double low = 0, high = 0;  // its interval
+  std::string note;          // printed after the numbers
+};
+
+// Shares on a fixed 0 to 1 scale, one row each: a bar to the value with a
+// whisker over its interval (a precision and its confidence interval),
+// the numbers as "0.812 [0.702, 0.889]". A row without a value shows its
+// note alone.
+std::string IntervalChartSvg(std::string_view title,
+                             const std::vector<Estimate>& rows,
+                             std::string_view color);
+
 struct ChartPoint {
   int64_t day = 0;
   double value = 0;

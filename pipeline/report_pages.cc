@@ -1,10 +1,12 @@
 // report.md and report.html: the same sections, tables and notes, drawn
 // once as Markdown and once as HTML with the charts (pipeline/report.h).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <limits>
 
 #include "pipeline/civil_date.h"
 #include "pipeline/report.h"
@@ -463,6 +465,93 @@ Section SweepSection(const ThresholdSweep& sweep) {
   return s;
 }
 
+constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
+
+std::string Decimals(double value) {
+  return std::isnan(value) ? "-" : fmt::format("{:.3f}", value);
+}
+
+// A signal's mean: counts as 1.96K, ratios as 0.0031.
+std::string Mean(double value) {
+  return std::isnan(value) ? "-" : ShortNumber(value);
+}
+
+// `needle review import`'s estimates: each tier's precision with its
+// interval, and the signals that best separate kept from dropped.
+Section ReviewSection(const Report& report) {
+  constexpr size_t kSignalsShown = 10;
+  const ReviewSummary& review = *report.review;
+  Section s;
+  s.heading = "Review: precision by tier";
+  s.notes.push_back(fmt::format(
+      "From review/summary.json: people kept {} and dropped {} of {} "
+      "reviewed documents (`needle review export`, then `needle review "
+      "import`).",
+      Count(review.keep), Count(review.drop), Count(review.reviewed)));
+  s.notes.emplace_back(
+      "Precision: the share of a tier's reviewed members that were kept, "
+      "with its 95% Wilson score interval. A document counts for its "
+      "highest tier and every tier below it.");
+  std::vector<std::string> run_tiers;
+  for (const TierCounts& tier : report.run.tiers) {
+    run_tiers.push_back(tier.name);
+  }
+  std::vector<std::string> reviewed_tiers;
+  for (const TierPrecision& tier : review.tiers) {
+    reviewed_tiers.push_back(tier.name);
+  }
+  if (reviewed_tiers != run_tiers) {
+    s.notes.push_back(fmt::format(
+        "The run's tiers are now {}; these estimates are for the tiers the "
+        "sample was drawn from. Review a new sample to estimate the new "
+        "ones.",
+        fmt::join(run_tiers, ", ")));
+  }
+  if (review.unknown_tier > 0) {
+    s.notes.push_back(fmt::format(
+        "{} reviewed documents were in a tier the run no longer had at "
+        "import: they count in no tier's precision.",
+        Count(review.unknown_tier)));
+  }
+  std::vector<Estimate> estimates;
+  Table tiers;
+  tiers.header = {"Tier", "Reviewed", "Kept", "Precision", "95% interval"};
+  for (const TierPrecision& tier : review.tiers) {
+    const bool estimated = tier.reviewed > 0 && !std::isnan(tier.precision);
+    estimates.push_back({tier.name, estimated ? tier.precision : kNoValue,
+                         tier.low, tier.high,
+                         fmt::format("{} reviewed", Count(tier.reviewed))});
+    tiers.rows.push_back(
+        {tier.name, Count(tier.reviewed), Count(tier.keep),
+         estimated ? Decimals(tier.precision) : "-",
+         estimated
+             ? fmt::format("[{}, {}]", Decimals(tier.low), Decimals(tier.high))
+             : "-"});
+  }
+  s.svg = IntervalChartSvg("Precision by tier, with 95% intervals", estimates,
+                           "#28b463");
+  s.tables.push_back(std::move(tiers));
+  if (!review.signals.empty()) {
+    s.notes.push_back(fmt::format(
+        "Signals that separate kept from dropped documents, the {} strongest "
+        "of {}: AUC is the chance that a kept document's value exceeds a "
+        "dropped one's (ties count half); 0.5 separates nothing, below 0.5 "
+        "the dropped documents score higher.",
+        std::min(kSignalsShown, review.signals.size()), review.signals.size()));
+    Table signals;
+    signals.header = {"Signal",       "AUC",          "Mean kept",
+                      "Mean dropped", "Kept with it", "Dropped with it"};
+    for (size_t i = 0; i < review.signals.size() && i < kSignalsShown; ++i) {
+      const SignalSeparation& signal = review.signals[i];
+      signals.rows.push_back({signal.name, Decimals(signal.auc),
+                              Mean(signal.kept_mean), Mean(signal.dropped_mean),
+                              Count(signal.kept), Count(signal.dropped)});
+    }
+    s.tables.push_back(std::move(signals));
+  }
+  return s;
+}
+
 std::vector<Section> Sections(const Report& report) {
   std::vector<Section> sections = {SummarySection(report),
                                    AssumptionsSection(report)};
@@ -474,6 +563,7 @@ std::vector<Section> Sections(const Report& report) {
   }
   sections.push_back(FunnelSection(report));
   if (report.sweep) sections.push_back(SweepSection(*report.sweep));
+  if (report.review) sections.push_back(ReviewSection(report));
   sections.push_back(LanguageSection(report));
   sections.push_back(InputsSection(report));
   sections.push_back(ConfigurationSection(report));

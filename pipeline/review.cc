@@ -22,6 +22,7 @@
 #include "pipeline/config.h"
 #include "pipeline/csv.h"
 #include "pipeline/json_text.h"
+#include "pipeline/report.h"
 
 namespace needle {
 namespace {
@@ -802,6 +803,7 @@ ReviewImportResult ImportReviewSheet(const std::string& run_dir,
   result.summary = Summarize(run, sample, stored);
   WriteFileAtomically(ReviewSummaryJsonPath(run_dir),
                       ReviewSummaryJson(result.summary));
+  result.report_rewritten = RewriteReport(run_dir);
   return result;
 }
 
@@ -868,6 +870,67 @@ std::string ReviewSummaryJson(const ReviewSummary& summary) {
   }
   out += "]\n}\n";
   return out;
+}
+
+std::optional<ReviewSummary> ReadReviewSummary(const std::string& out_dir) {
+  const std::string path = ReviewSummaryJsonPath(out_dir);
+  if (!fs::exists(path)) return std::nullopt;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string_view format;
+  if (parser.load(path).get(root) || root["format"].get(format) ||
+      format != kReviewSummaryFormat) {
+    throw std::runtime_error(
+        fmt::format("{}: not a {} summary", path, kReviewSummaryFormat));
+  }
+  auto fail = [&](std::string_view what) {
+    return std::runtime_error(fmt::format("{}: {}", path, what));
+  };
+  // A null (nothing to estimate from) reads back as NaN, as it was.
+  auto number = [&](simdjson::dom::element object, const char* key) {
+    simdjson::dom::element value;
+    double number = 0;
+    if (object[key].get(value)) throw fail(fmt::format("no {}", key));
+    if (value.is_null()) return kNaN;
+    if (value.get(number)) throw fail(fmt::format("{} is not a number", key));
+    return number;
+  };
+  auto count = [&](simdjson::dom::element object, const char* key) {
+    uint64_t value = 0;
+    if (object[key].get(value)) throw fail(fmt::format("no count {}", key));
+    return value;
+  };
+  ReviewSummary summary;
+  summary.reviewed = count(root, "reviewed");
+  summary.keep = count(root, "keep");
+  summary.drop = count(root, "drop");
+  summary.unknown_tier = count(root, "unknown_tier");
+  simdjson::dom::array array;
+  if (root["tiers"].get(array)) throw fail("no tiers");
+  for (simdjson::dom::element element : array) {
+    TierPrecision& tier = summary.tiers.emplace_back();
+    std::string_view name;
+    if (element["name"].get(name)) throw fail("a tier without a name");
+    tier.name = name;
+    tier.reviewed = count(element, "reviewed");
+    tier.keep = count(element, "keep");
+    tier.precision = number(element, "precision");
+    tier.low = number(element, "precision_low");
+    tier.high = number(element, "precision_high");
+  }
+  if (root["signals"].get(array)) throw fail("no signals");
+  for (simdjson::dom::element element : array) {
+    SignalSeparation& signal = summary.signals.emplace_back();
+    std::string_view name;
+    if (element["name"].get(name)) throw fail("a signal without a name");
+    signal.name = name;
+    signal.kept = count(element, "kept");
+    signal.dropped = count(element, "dropped");
+    signal.kept_mean = number(element, "kept_mean");
+    signal.dropped_mean = number(element, "dropped_mean");
+    signal.auc = number(element, "auc");
+  }
+  return summary;
 }
 
 std::string ReviewSummaryText(const ReviewSummary& summary) {

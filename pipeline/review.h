@@ -28,6 +28,7 @@
 // estimates toward the higher tiers' documents.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,16 +97,23 @@ struct ReviewImportResult {
   size_t verdicts_read = 0;    // rows of the sheet with a verdict
   size_t verdicts_stored = 0;  // in verdicts.jsonl after the merge
   ReviewSummary summary;
+  // Whether report.html (with .md and .json) was rebuilt to show the new
+  // summary: only when the run has a report to rebuild.
+  bool report_rewritten = false;
 };
 
 // Checks `sheet_path` (named `sheet_name` in errors), then stores its
-// verdicts and writes summary.json. Throws std::runtime_error for faults
+// verdicts, writes summary.json and rebuilds the run's report with it
+// (RewriteReport in pipeline/report.h). Throws std::runtime_error for faults
 // of the run rather than of the sheet (no run.json, no export yet).
 ReviewImportResult ImportReviewSheet(const std::string& run_dir,
                                      const std::string& sheet_path,
                                      const std::string& sheet_name);
 
 std::string ReviewSummaryJson(const ReviewSummary& summary);
+// Reads OUT/review/summary.json back: nullopt when there is none; throws
+// std::runtime_error when it is not a needle.review/1 summary.
+std::optional<ReviewSummary> ReadReviewSummary(const std::string& out_dir);
 // Two small tables for the terminal: tiers, then signals.
 std::string ReviewSummaryText(const ReviewSummary& summary);
 

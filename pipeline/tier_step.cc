@@ -1,24 +1,24 @@
 #include "pipeline/tier_step.h"
 
 #include <fmt/format.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <xxhash.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <memory>
-#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include "pipeline/atomic_file.h"
-#include "pipeline/compress.h"
 #include "pipeline/dedup_step.h"
 #include "pipeline/encoder.h"
 #include "pipeline/json_text.h"
-#include "pipeline/shard_reader.h"
 #include "pipeline/shard_writer.h"
 #include "pipeline/signal_store.h"
+#include "pipeline/tier_write.h"
 
 namespace needle {
 namespace {
@@ -27,7 +27,12 @@ namespace fs = std::filesystem;
 
 // Where each document of the run is, beside the table of its signals.
 struct RunDocuments {
-  std::string signals_stamp;        // sizes and times of the signal files
+  // Per shard: its signal file's size and time (cheap to check again),
+  // and the annotate step's record, hashed: which annotate output its
+  // documents come from (the record names the config and the input, and a
+  // copy of OUT keeps it).
+  std::vector<std::string> signals_stamps;
+  std::vector<std::string> annotated;
   std::vector<size_t> shard_begin;  // index of each shard's first document
   std::vector<uint8_t> passed;      // passed every stage: in staged/kept
   std::vector<uint64_t> bytes;
@@ -46,17 +51,40 @@ void SetSignal(const Signal& signal, SignalTable* table) {
   }
 }
 
-// One line of RunDocuments::signals_stamp.
+// The size and time of a shard's signal file: cheap to compare, so that a
+// resumed run or `needle status` sees the tier step done without reading
+// the signals.
 std::string SignalsStamp(const Shard& shard, const std::string& path) {
-  return fmt::format("{} {} {}\n", shard.stem, fs::file_size(path),
+  return fmt::format("{} {} {}", shard.stem, fs::file_size(path),
                      fs::last_write_time(path).time_since_epoch().count());
 }
 
-// Step 1's input: every shard's stored signals, dedup's fate merged in.
-SignalTable LoadRun(const RunConfig& config, std::span<const Shard> shards,
-                    const std::string& out_dir, RunDocuments* run,
-                    std::vector<bool>* seen) {
-  SignalTable table(SignalsTiersRead(config.tier_specs));
+std::string ReadMarker(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// What a shard's marker records: the config, dedup's decisions, every
+// shard's signals (keep_fraction ranks across shards, so any change redoes
+// them all) and the resulting funnel, hashed.
+std::string TieringKey(const RunConfig& config, const std::string& out_dir,
+                       const std::vector<std::string>& signals_stamps,
+                       std::string_view funnel_json) {
+  std::string text =
+      config.hash + "\n" + ReadMarker(out_dir + "/dedup/done.txt");
+  for (const std::string& stamp : signals_stamps) text += stamp + "\n";
+  text += funnel_json;
+  return fmt::format("{:016x}", XXH3_64bits(text.data(), text.size()));
+}
+
+// Step 1's input: every shard's stored signals, dedup's fate merged in,
+// for the signals that `specs` read.
+SignalTable LoadRun(const RunConfig& config, const std::vector<TierSpec>& specs,
+                    std::span<const Shard> shards, const std::string& out_dir,
+                    RunDocuments* run, std::vector<bool>* seen) {
+  SignalTable table(SignalsTiersRead(specs));
   seen->assign(table.keys().size(), false);
   const size_t reason_column = table.Find("reason");
   const size_t dup_column = table.Find("dup_count");
@@ -68,7 +96,7 @@ SignalTable LoadRun(const RunConfig& config, std::span<const Shard> shards,
     if (config.hasher) fates = ReadDedupFates(out_dir, shard);
     const std::string path = PathsFor(out_dir, shard, codec, true).signals;
     SignalStoreReader reader(path);
-    run->signals_stamp += SignalsStamp(shard, path);
+    run->signals_stamps.push_back(SignalsStamp(shard, path));
     size_t staged = 0;
     while (reader.Next(&doc)) {
       table.AddDocument();
@@ -97,6 +125,10 @@ SignalTable LoadRun(const RunConfig& config, std::span<const Shard> shards,
       run->bytes.push_back(doc.text_bytes);
       run->reasons.push_back(reason);
     }
+    const std::string record =
+        ReadMarker(PathsFor(out_dir, shard, codec).record);
+    run->annotated.push_back(fmt::format(
+        "{} {:016x}", shard.stem, XXH3_64bits(record.data(), record.size())));
     if (config.hasher && staged != fates.size()) {
       throw std::runtime_error(
           fmt::format("{}: fewer documents than dedup decisions", path));
@@ -112,15 +144,17 @@ void AddTo(TierTotals* totals, uint64_t bytes, uint64_t tokens) {
   totals->tokens += tokens;
 }
 
-TierFunnel MakeFunnel(const RunConfig& config, const SignalTable& table,
-                      const RunDocuments& run, const TierAssignment& assigned,
+// `definitions`: the config lines `specs` were parsed from.
+TierFunnel MakeFunnel(const std::vector<TierSpec>& specs,
+                      const std::vector<std::string>& definitions,
+                      const SignalTable& table, const RunDocuments& run,
+                      const TierAssignment& assigned,
                       const std::vector<bool>& seen) {
   TierFunnel funnel;
-  const std::vector<TierSpec>& specs = config.tier_specs;
   for (size_t t = 0; t < specs.size(); ++t) {
     TierFunnel::Tier& tier = funnel.tiers.emplace_back();
     tier.name = specs[t].name;
-    tier.definition = config.tiers.tiers[t];
+    tier.definition = definitions[t];
     if (t > 0) tier.fell_out = assigned.fell_out[t];
     tier.has_cutoff = !std::isnan(assigned.cutoff[t]);
     if (tier.has_cutoff) tier.cutoff = assigned.cutoff[t];
@@ -157,168 +191,6 @@ TierFunnel MakeFunnel(const RunConfig& config, const SignalTable& table,
   return funnel;
 }
 
-// A shard's staged documents of one kind (kept or rejected by the stages),
-// one line at a time.
-class StagedLines {
- public:
-  StagedLines(const RunConfig& config, const Shard& shard, std::string path)
-      : shard_(shard), input_(config.input) {
-    shard_.path = std::move(path);
-    // A staged line is its input line plus the needle object.
-    input_.max_line_bytes = 2 * config.input.max_line_bytes + (1 << 20);
-    if (fs::exists(shard_.path)) {
-      reader_ = std::make_unique<ShardReader>(shard_, input_);
-    }
-  }
-
-  std::string_view Next() {
-    while (next_ == batch_.docs.size()) {
-      if (!reader_ || !more_) {
-        throw std::runtime_error(fmt::format(
-            "{}: fewer staged documents than stored signals", shard_.path));
-      }
-      batch_ = Batch();
-      more_ = reader_->Next(&batch_);
-      next_ = 0;
-    }
-    const Document& doc = batch_.docs[next_++];
-    if (doc.reason != Reason::kOk) {
-      throw std::runtime_error(fmt::format("{}: damaged at line {}: {}",
-                                           shard_.path, doc.line, doc.detail));
-    }
-    return doc.raw;
-  }
-
- private:
-  Shard shard_;
-  InputOptions input_;
-  std::unique_ptr<ShardReader> reader_;
-  Batch batch_;
-  size_t next_ = 0;
-  bool more_ = true;
-};
-
-// Inserts `fields` (ending with a comma) at the start of the line's needle
-// object, the encoder's last field.
-void AppendWithNeedleFields(std::string_view line, std::string_view fields,
-                            std::string* out) {
-  constexpr std::string_view kNeedle = ",\"needle\":{";
-  const size_t at = line.rfind(kNeedle) + kNeedle.size();
-  out->append(line.substr(0, at));
-  out->append(fields);
-  out->append(line.substr(at));
-}
-
-std::string TierFilePath(const std::string& out_dir, std::string_view tier,
-                         const Shard& shard, Codec codec) {
-  return fmt::format("{}/tiers/{}/{}.jsonl{}", out_dir, tier, shard.stem,
-                     CodecExtension(codec));
-}
-
-// Removes what an earlier run (maybe with other tiers) wrote for `shard`.
-void RemoveTierFiles(const std::string& out_dir, const Shard& shard,
-                     Codec codec) {
-  const fs::path root = fs::path(out_dir) / "tiers";
-  if (!fs::exists(root)) return;
-  for (const auto& entry : fs::directory_iterator(root)) {
-    if (!entry.is_directory() || entry.path().filename() == "done") continue;
-    fs::remove(entry.path() /
-               (shard.stem + ".jsonl" + std::string(CodecExtension(codec))));
-  }
-}
-
-std::string MarkerPath(const std::string& out_dir, const Shard& shard) {
-  return fmt::format("{}/tiers/done/{}.txt", out_dir, shard.stem);
-}
-
-std::string ReadMarker(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Step 2 for one shard: each document appended to its highest tier's file.
-void WriteShard(const RunConfig& config, const Shard& shard,
-                const std::string& out_dir, const RunDocuments& run,
-                size_t first_doc, std::span<const int16_t> tiers) {
-  const EncodeOptions encode = MakeEncodeOptions(config);
-  const ShardPaths staged = PathsFor(out_dir, shard, encode.codec, true);
-  const ShardPaths final_paths = PathsFor(out_dir, shard, encode.codec);
-  std::remove(MarkerPath(out_dir, shard).c_str());
-  RemoveTierFiles(out_dir, shard, encode.codec);
-  std::remove(final_paths.rejected.c_str());
-
-  std::vector<DedupFate> fates;
-  if (config.hasher) fates = ReadDedupFates(out_dir, shard);
-  StagedLines kept(config, shard, staged.kept);
-  StagedLines rejected(config, shard, staged.rejected);
-
-  const size_t tier_count = config.tier_specs.size();
-  // Index tier_count is rejected/: documents below the first tier.
-  std::vector<std::unique_ptr<AtomicFile>> files(tier_count + 1);
-  std::vector<std::string> plain(tier_count + 1);
-  std::vector<std::string> prefix(tier_count + 1);
-  for (size_t t = 0; t < tier_count; ++t) {
-    prefix[t] = "\"tier\":";
-    AppendJsonString(config.tier_specs[t].name, &prefix[t]);
-    prefix[t] += ',';
-  }
-  auto flush = [&](size_t t, bool force) {
-    if (plain[t].empty() || (!force && plain[t].size() < (1u << 20))) return;
-    if (!files[t]) {
-      files[t] = std::make_unique<AtomicFile>(
-          t == tier_count ? final_paths.rejected
-                          : TierFilePath(out_dir, config.tier_specs[t].name,
-                                         shard, encode.codec));
-    }
-    std::string frame;
-    AppendCompressedFrame(encode.codec, encode.level, plain[t], &frame);
-    files[t]->Append(frame);
-    plain[t].clear();
-  };
-
-  std::string with_fate;
-  size_t staged_index = 0;
-  for (size_t i = 0; i < tiers.size(); ++i) {
-    const size_t doc = first_doc + i;
-    std::string_view line;
-    if (run.passed[doc]) {
-      line = kept.Next();
-      if (config.hasher) {
-        with_fate.clear();
-        AppendWithDedupFate(line, fates[staged_index], &with_fate);
-        line = with_fate;
-      }
-      ++staged_index;
-    } else {
-      line = rejected.Next();
-    }
-    if (tiers[i] >= 0) {
-      const auto t = static_cast<size_t>(tiers[i]);
-      AppendWithNeedleFields(line, prefix[t], &plain[t]);
-      plain[t] += '\n';
-      flush(t, false);
-    } else if (config.output.write_rejected) {
-      std::string& out = plain[tier_count];
-      if (run.reasons[doc] == Reason::kOk) {
-        AppendWithNeedleFields(line,
-                               "\"reason\":\"below_first_tier\","
-                               "\"stage\":\"tiers\",",
-                               &out);
-      } else {
-        out.append(line);
-      }
-      out += '\n';
-      flush(tier_count, false);
-    }
-  }
-  for (size_t t = 0; t <= tier_count; ++t) {
-    flush(t, true);
-    if (files[t]) files[t]->Commit();
-  }
-}
-
 void AppendTotals(const TierTotals& totals, std::string* out) {
   fmt::format_to(std::back_inserter(*out),
                  "\"docs\":{},\"bytes\":{},\"tokens\":{}", totals.docs,
@@ -331,47 +203,61 @@ TierFunnel TierShards(const RunConfig& config, std::span<const Shard> shards,
                       const std::string& out_dir, bool write) {
   RunDocuments run;
   std::vector<bool> seen;
-  const SignalTable table = LoadRun(config, shards, out_dir, &run, &seen);
+  const SignalTable table =
+      LoadRun(config, config.tier_specs, shards, out_dir, &run, &seen);
   const TierAssignment assigned = AssignTiers(config.tier_specs, table);
-  TierFunnel funnel = MakeFunnel(config, table, run, assigned, seen);
+  TierFunnel funnel = MakeFunnel(config.tier_specs, config.tiers.tiers, table,
+                                 run, assigned, seen);
   if (!write) return funnel;
 
-  // A shard is rewritten unless its marker shows this very config and run:
-  // keep_fraction ranks across shards, so any change redoes them all.
-  const std::string marker =
-      fmt::format("{}\n{}{}", config.hash,
-                  ReadMarker(out_dir + "/dedup/done.txt"), run.signals_stamp);
+  const std::string funnel_json = TierFunnelJson(funnel);
+  const std::string key =
+      TieringKey(config, out_dir, run.signals_stamps, funnel_json);
+  std::vector<std::string> tier_names;
+  for (const TierSpec& spec : config.tier_specs)
+    tier_names.push_back(spec.name);
+  // All cores work on few shards as on many: with fewer shards than
+  // threads, each shard compresses more frames at once.
+  const size_t threads = oneapi::tbb::global_control::active_value(
+      oneapi::tbb::global_control::max_allowed_parallelism);
+  const size_t in_flight =
+      std::max<size_t>(2, 2 * threads / std::max<size_t>(shards.size(), 1));
   oneapi::tbb::parallel_for(size_t{0}, shards.size(), [&](size_t s) {
-    const std::string path = MarkerPath(out_dir, shards[s]);
-    if (ReadMarker(path) == marker + TierFunnelJson(funnel)) return;
     const size_t begin = run.shard_begin[s];
-    const size_t end = run.shard_begin[s + 1];
-    WriteShard(config, shards[s], out_dir, run, begin,
-               std::span(assigned.tier).subspan(begin, end - begin));
-    WriteFileAtomically(path, marker + TierFunnelJson(funnel));
+    const size_t count = run.shard_begin[s + 1] - begin;
+    ShardTiering tiering;
+    tiering.config = &config;
+    tiering.tier_names = tier_names;
+    tiering.out_dir = out_dir;
+    tiering.shard = &shards[s];
+    tiering.key = key;
+    tiering.annotated = run.annotated[s];
+    tiering.tiers = std::span(assigned.tier).subspan(begin, count);
+    tiering.passed = std::span(run.passed).subspan(begin, count);
+    tiering.reasons = std::span(run.reasons).subspan(begin, count);
+    tiering.frames_in_flight = in_flight;
+    WriteTierShard(tiering);
   });
-  WriteFileAtomically(out_dir + "/tiers/funnel.json",
-                      TierFunnelJson(funnel) + "\n");
+  RemoveEmptyStagedFolders(out_dir);
+  WriteFileAtomically(out_dir + "/tiers/funnel.json", funnel_json + "\n");
   return funnel;
 }
 
 bool TierShardsDone(const RunConfig& config, std::span<const Shard> shards,
                     const std::string& out_dir) {
-  const std::string funnel = ReadMarker(out_dir + "/tiers/funnel.json");
+  std::string funnel = ReadMarker(out_dir + "/tiers/funnel.json");
   if (funnel.empty()) return false;
+  funnel.pop_back();  // the newline TierShards adds
   const Codec codec = MakeEncodeOptions(config).codec;
-  std::string signals_stamp;
+  std::vector<std::string> signals_stamps;
   for (const Shard& shard : shards) {
     const std::string path = PathsFor(out_dir, shard, codec, true).signals;
     if (!fs::exists(path)) return false;
-    signals_stamp += SignalsStamp(shard, path);
+    signals_stamps.push_back(SignalsStamp(shard, path));
   }
-  // TierShards' markers, with the funnel it wrote after them.
-  const std::string marker = fmt::format(
-      "{}\n{}{}{}", config.hash, ReadMarker(out_dir + "/dedup/done.txt"),
-      signals_stamp, std::string_view(funnel).substr(0, funnel.size() - 1));
+  const std::string key = TieringKey(config, out_dir, signals_stamps, funnel);
   for (const Shard& shard : shards) {
-    if (ReadMarker(MarkerPath(out_dir, shard)) != marker) return false;
+    if (!TierShardDone(out_dir, shard, key)) return false;
   }
   return true;
 }
@@ -382,16 +268,9 @@ std::vector<TierFunnel> SweepTiers(const RunConfig& config,
                                    std::string_view tier,
                                    std::string_view signal,
                                    const std::vector<double>& values) {
+  std::vector<TierSpec> specs = config.tier_specs;
   TierCondition* swept = nullptr;
-  RunConfig swept_config;
-  swept_config.input = config.input;
-  swept_config.output = config.output;
-  swept_config.tiers = config.tiers;
-  swept_config.tier_specs = config.tier_specs;
-  if (config.hasher)
-    swept_config.hasher = std::make_unique<MinHasher>(config.dedup);
-  swept_config.dedup = config.dedup;
-  for (TierSpec& spec : swept_config.tier_specs) {
+  for (TierSpec& spec : specs) {
     if (spec.name != tier) continue;
     for (TierCondition& condition : spec.conditions) {
       if (condition.signal == signal && condition.numeric && !swept) {
@@ -406,12 +285,14 @@ std::vector<TierFunnel> SweepTiers(const RunConfig& config,
   }
   RunDocuments run;
   std::vector<bool> seen;
-  const SignalTable table = LoadRun(swept_config, shards, out_dir, &run, &seen);
+  const SignalTable table =
+      LoadRun(config, specs, shards, out_dir, &run, &seen);
   std::vector<TierFunnel> funnels;
   for (const double value : values) {
     (swept->op == TierCondition::Op::kTop ? swept->high : swept->low) = value;
-    const TierAssignment assigned = AssignTiers(swept_config.tier_specs, table);
-    funnels.push_back(MakeFunnel(swept_config, table, run, assigned, seen));
+    const TierAssignment assigned = AssignTiers(specs, table);
+    funnels.push_back(
+        MakeFunnel(specs, config.tiers.tiers, table, run, assigned, seen));
   }
   return funnels;
 }

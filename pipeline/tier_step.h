@@ -8,10 +8,12 @@
 //  1. assign (global): every shard's stored signals (pipeline/signal_store.h)
 //     with dedup's decisions merged in (reason, dup_count) form one table;
 //     the tiers are applied to it, keep_fraction ranks over the whole run.
-//  2. write (per shard): the staged documents are streamed in input order
-//     and each is appended to its tier's file with needle.tier set.
+//  2. write (per shard, pipeline/tier_write.h): each document goes to its
+//     place with needle.tier set, read from staged/ the first time (which
+//     is then deleted) and from the places themselves after that.
 // `needle tune` re-runs both from the stored signals with another config,
-// never touching the text stages.
+// never touching the text stages; only places whose documents change are
+// rewritten.
 
 #include <cstdint>
 #include <map>

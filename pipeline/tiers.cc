@@ -60,6 +60,11 @@ class TierParser {
       // `needle tune --sweep TIER.SIGNAL=...` splits at the first dot.
       Fail(previous_, "a tier name without '.'");
     }
+    if (spec.name == "done") {
+      // OUT/tiers/done/ holds the tier step's markers, beside the tiers'
+      // folders.
+      Fail(previous_, "a tier name other than 'done'");
+    }
     if (AtEnd()) return spec;
     Expect(":");
     bool has_top = false;

@@ -174,6 +174,9 @@ int ReviewImportCommand(const std::string& run_dir, const std::string& sheet) {
       "{}/review/verdicts.jsonl\n\n{}\nneedle: summary in {}\n",
       result.verdicts_read, sheet, result.verdicts_stored, run_dir,
       ReviewSummaryText(result.summary), ReviewSummaryJsonPath(run_dir));
+  if (result.report_rewritten) {
+    fmt::print("needle: precision shown in {}/report.html\n", run_dir);
+  }
   return 0;
 }
 

@@ -5,11 +5,14 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <map>
 
+#include "pipeline/dedup_step.h"
 #include "pipeline/run.h"
+#include "tests/pipeline/tier_fixture.h"
 #include "tests/test_util.h"
 
 namespace needle {
@@ -22,97 +25,7 @@ using testing::MakeTempDir;
 using testing::ReadFile;
 using testing::RequestFor;
 using testing::WriteFile;
-
-// Reads "<score> <lang> words..." from each text: a stand-in for the
-// quality and language stages, so that the test controls every signal.
-// Texts starting with "spam" are rejected as too_short.
-class ScoreStage final : public Stage {
- public:
-  std::string_view name() const override { return "score"; }
-  void Process(std::span<Document> docs) const override {
-    for (Document& doc : docs) {
-      if (!doc.ok()) continue;
-      if (doc.text.starts_with("spam")) {
-        Reject(doc, Reason::kTooShort);
-        continue;
-      }
-      const size_t space = doc.text.find(' ');
-      const size_t space2 = doc.text.find(' ', space + 1);
-      doc.signals.push_back(
-          {"quality_score", std::stod(std::string(doc.text.substr(0, space)))});
-      doc.signals.push_back({"lang", std::string(doc.text.substr(
-                                         space + 1, space2 - space - 1))});
-    }
-  }
-};
-
-std::vector<std::string> DefaultTiers() {
-  return {
-      "raw",
-      "automatic: reason == ok",
-      "amateur: quality_score >= 0.5",
-      "expert: keep_fraction 0.25 by quality_score and lang == en",
-  };
-}
-
-RunConfig TierConfig(const std::vector<std::string>& tiers = DefaultTiers(),
-                     bool dedup = false) {
-  RunConfig config;
-  config.pipeline.stages = {"score"};
-  config.stages.push_back(std::make_unique<ScoreStage>());
-  config.output.write_rejected = true;
-  config.tiers.enabled = true;
-  config.tiers.tiers = tiers;
-  config.tier_specs = ParseTiers(tiers, [](size_t, size_t) { return "t"; });
-  if (dedup) {
-    config.dedup.enabled = true;
-    config.hasher = std::make_unique<MinHasher>(config.dedup);
-  }
-  std::string hash = "tiers";
-  for (const std::string& tier : tiers) hash += "|" + tier;
-  config.hash = hash + (dedup ? "+dedup" : "");
-  return config;
-}
-
-std::string Doc(int id, std::string_view text) {
-  return fmt::format(R"({{"id":"d{}","text":"{}"}})", id, text) + "\n";
-}
-
-// Two shards; 12 documents with known scores and languages.
-std::string WriteShards() {
-  std::string dir = MakeTempDir();
-  WriteFile(dir + "/a.jsonl",
-            Doc(1, "0.9 en alpha text one") + Doc(2, "0.2 en beta text two") +
-                Doc(3, "spam spam spam") + Doc(4, "0.7 de gamma text four") +
-                Doc(5, "0.95 en delta text five") + "not json\n" +
-                Doc(6, "0.6 en epsilon text six"));
-  WriteFile(dir + "/b.jsonl", Doc(7, "0.8 en zeta text seven") +
-                                  Doc(8, "0.4 fr eta text eight") +
-                                  Doc(9, "0.85 en theta text nine") +
-                                  Doc(10, "spam again and again") +
-                                  Doc(11, "0.55 en iota text eleven") +
-                                  Doc(12, "0.99 de kappa text twelve"));
-  return dir;
-}
-
-// Document ids in a (compressed) output file, in order; none when absent.
-std::vector<std::string> Ids(const std::string& path) {
-  std::vector<std::string> ids;
-  if (!fs::exists(path)) return ids;
-  simdjson::dom::parser parser;
-  for (const std::string& line : Lines(Decompressed(path))) {
-    ids.emplace_back(std::string_view(parser.parse(line)["id"]));
-  }
-  return ids;
-}
-
-std::vector<std::string> TierIds(const std::string& out, const char* tier) {
-  std::vector<std::string> ids = Ids(out + "/tiers/" + tier + "/a.jsonl.zst");
-  for (std::string& id : Ids(out + "/tiers/" + tier + "/b.jsonl.zst")) {
-    ids.push_back(id);
-  }
-  return ids;
-}
+using namespace tier_fixture;  // NOLINT(google-build-using-namespace)
 
 TEST(TierStepTest, EachDocumentIsWrittenOnceInItsHighestTier) {
   const std::string in = WriteShards();
@@ -208,23 +121,6 @@ TEST(TierStepTest, DedupFatesAndCountsFeedTheTiers) {
   EXPECT_FALSE(fs::exists(out + "/kept/a.jsonl.zst"));
 }
 
-// Every file under OUT/tiers and OUT/rejected, with its contents.
-std::map<std::string, std::string> TierOutputs(const std::string& out) {
-  std::map<std::string, std::string> files;
-  for (const char* dir : {"/tiers", "/rejected"}) {
-    if (!fs::exists(out + dir)) continue;
-    for (const auto& entry : fs::recursive_directory_iterator(out + dir)) {
-      const std::string path = entry.path().string();
-      if (!entry.is_regular_file() ||
-          path.find("/done/") != std::string::npos) {
-        continue;
-      }
-      files[path.substr(out.size())] = ReadFile(path);
-    }
-  }
-  return files;
-}
-
 TEST(TierStepTest, TuneEqualsAFullRunWithTheNewTiers) {
   const std::string in = WriteShards();
   const std::string first = MakeTempDir();
@@ -251,10 +147,233 @@ TEST(TierStepTest, ARerunLeavesEveryOutputAsItWas) {
   const std::string out = MakeTempDir();
   RunPipeline(TierConfig(), RequestFor({in}, out));
   const auto before = TierOutputs(out);
-  const auto marker = fs::last_write_time(out + "/tiers/done/a.txt");
+  const auto marker = fs::last_write_time(out + "/tiers/done/a.layout");
   RunPipeline(TierConfig(), RequestFor({in}, out, /*threads=*/2));
   EXPECT_EQ(TierOutputs(out), before);
-  EXPECT_EQ(fs::last_write_time(out + "/tiers/done/a.txt"), marker);
+  EXPECT_EQ(fs::last_write_time(out + "/tiers/done/a.layout"), marker);
+}
+
+// Every file a tier step may leave (.next and .tmp leftovers and staged/
+// included, markers not), as its size and a hash of its contents: short
+// enough to read in a failure message.
+std::map<std::string, std::string> AllOutputs(const std::string& out) {
+  std::map<std::string, std::string> files = TierOutputs(out);
+  if (fs::exists(out + "/staged")) {
+    for (const auto& entry :
+         fs::recursive_directory_iterator(out + "/staged")) {
+      const std::string path = entry.path().string();
+      if (entry.is_regular_file()) {
+        files[path.substr(out.size())] = ReadFile(path);
+      }
+    }
+  }
+  for (auto& [name, contents] : files) {
+    contents = fmt::format("{} bytes, hash {:x}", contents.size(),
+                           std::hash<std::string>()(contents));
+  }
+  return files;
+}
+
+std::vector<std::string> TunedTiers() {
+  return {"automatic: reason == ok", "amateur: quality_score >= 0.7",
+          "gold: keep_fraction 0.5 by quality_score"};
+}
+
+TEST(TierStepTest, TuningTwiceReadsTheTierFilesBackAndEqualsAFreshRun) {
+  const std::string in = WriteShards();
+  const std::string out = MakeTempDir();
+  RunPipeline(TierConfig(), RequestFor({in}, out));
+  // staged/ is gone, so both tunes read the documents from tiers/.
+  ASSERT_FALSE(fs::exists(out + "/staged"));
+  const std::vector<Shard> shards = FindShards({in});
+  TierShards(TierConfig(TunedTiers()), shards, out, /*write=*/true);
+  const std::vector<std::string> again = {
+      "raw", "fine: quality_score >= 0.6 and lang in [en, de]"};
+  TierShards(TierConfig(again), shards, out, /*write=*/true);
+
+  const std::string fresh = MakeTempDir();
+  RunPipeline(TierConfig(again), RequestFor({in}, fresh));
+  EXPECT_EQ(AllOutputs(out), AllOutputs(fresh));
+  EXPECT_EQ(ReadFile(out + "/tiers/funnel.json"),
+            ReadFile(fresh + "/tiers/funnel.json"));
+  // d1 0.9 en, d4 0.7 de, d5 0.95 en, d6 0.6 en | d7 0.8 en, d9 0.85 en,
+  // d12 0.99 de (d11 0.55 is below 0.6, d8 0.4 is French).
+  EXPECT_EQ(
+      TierIds(out, "fine"),
+      (std::vector<std::string>{"d1", "d4", "d5", "d6", "d7", "d9", "d12"}));
+}
+
+TEST(TierStepTest, ACopiedRunTunesFromItsTierFiles) {
+  const std::string in = WriteShards();
+  const std::string out = MakeTempDir();
+  RunPipeline(TierConfig(), RequestFor({in}, out));
+  // A plain copy gives every file a new time; the markers name the signal
+  // files by their contents, so the tier files still count.
+  const std::string copy = MakeTempDir() + "/copy";
+  fs::copy(out, copy, fs::copy_options::recursive);
+  TierShards(TierConfig(TunedTiers()), FindShards({in}), copy, /*write=*/true);
+  const std::string fresh = MakeTempDir();
+  RunPipeline(TierConfig(TunedTiers()), RequestFor({in}, fresh));
+  EXPECT_EQ(AllOutputs(copy), AllOutputs(fresh));
+}
+
+TEST(TierStepTest, ARunWithAnotherConfigWritesFromItsOwnStagedFiles) {
+  const std::string in = WriteShards();
+  const std::string out = MakeTempDir();
+  RunPipeline(TierConfig(), RequestFor({in}, out));
+  // The same tiers and signals, but zstd 9: annotate is redone, and every
+  // tier file must be recompressed from the new staged/, not kept.
+  RunConfig level9 = TierConfig();
+  level9.output.level = 9;
+  level9.hash += "+level9";
+  RunPipeline(level9, RequestFor({in}, out));
+  const std::string fresh = MakeTempDir();
+  RunPipeline(level9, RequestFor({in}, fresh));
+  EXPECT_EQ(AllOutputs(out), AllOutputs(fresh));
+}
+
+TEST(TierStepTest, StagedIsGoneAfterACompleteRun) {
+  const std::string in = WriteShards();
+  const std::string out = MakeTempDir();
+  RunPipeline(TierConfig({"raw", "good: quality_score >= 0.9"},
+                         /*dedup=*/true),
+              RequestFor({in}, out));
+  EXPECT_FALSE(fs::exists(out + "/staged"));
+  EXPECT_FALSE(fs::exists(out + "/kept"));
+  // Every parsed document (12) is in exactly one tier file.
+  EXPECT_EQ(TierIds(out, "raw").size() + TierIds(out, "good").size(), 12u);
+}
+
+TEST(TierStepTest, DocumentsInNoPlaceStayStagedForALaterTune) {
+  const std::string in = WriteShards();
+  const std::string out = MakeTempDir();
+  RunConfig strict = TierConfig({"good: quality_score >= 0.9"});
+  strict.output.write_rejected = false;
+  RunPipeline(strict, RequestFor({in}, out));
+  // d1, d5 and d12 are good; the other 9 are kept aside, not rejected.
+  EXPECT_FALSE(fs::exists(out + "/rejected"));
+  EXPECT_FALSE(fs::exists(out + "/staged/kept"));
+  EXPECT_EQ(Ids(out + "/staged/below_first_tier/a.jsonl.zst"),
+            (std::vector<std::string>{"d2", "d3", "d4", "d6"}));
+
+  // A looser first tier lifts them out again, as a fresh run would.
+  RunConfig loose = TierConfig({"good: quality_score >= 0.5"});
+  loose.output.write_rejected = false;
+  TierShards(loose, FindShards({in}), out, /*write=*/true);
+  const std::string fresh = MakeTempDir();
+  RunPipeline(loose, RequestFor({in}, fresh));
+  EXPECT_EQ(AllOutputs(out), AllOutputs(fresh));
+  EXPECT_EQ(Ids(out + "/staged/below_first_tier/a.jsonl.zst"),
+            (std::vector<std::string>{"d2", "d3"}));
+}
+
+// The file's inode: a rewritten file is a new one renamed over the old.
+ino_t Inode(const std::string& path) {
+  struct stat status {};
+  EXPECT_EQ(::stat(path.c_str(), &status), 0) << path;
+  return status.st_ino;
+}
+
+TEST(TierStepTest, TuneRewritesOnlyTheFilesWhoseDocumentsChange) {
+  const std::string in = WriteShards();
+  const std::string out = MakeTempDir();
+  RunPipeline(TierConfig(), RequestFor({in}, out));
+  std::map<std::string, ino_t> before;
+  for (const auto& [name, contents] : TierOutputs(out)) {
+    before[name] = Inode(out + name);
+  }
+  // Only expert changes: keep_fraction 0.5 of amateur's 8, any language,
+  // takes d12 (0.99), d5, d1 and d9 (0.85) instead of d1 and d5. So in
+  // shard b, d9 and d12 move from amateur to expert; shard a is as it was.
+  std::vector<std::string> tiers = DefaultTiers();
+  tiers.back() = "expert: keep_fraction 0.5 by quality_score";
+  TierShards(TierConfig(tiers), FindShards({in}), out, /*write=*/true);
+  EXPECT_EQ(TierIds(out, "expert"),
+            (std::vector<std::string>{"d1", "d5", "d9", "d12"}));
+  for (const auto& [name, inode] : before) {
+    const bool rewritten = name == "/tiers/amateur/b.jsonl.zst" ||
+                           name.starts_with("/tiers/done/") ||
+                           name == "/tiers/funnel.json";
+    EXPECT_EQ(Inode(out + name) != inode, rewritten) << name;
+  }
+  const std::string fresh = MakeTempDir();
+  RunPipeline(TierConfig(tiers), RequestFor({in}, fresh));
+  EXPECT_EQ(AllOutputs(out), AllOutputs(fresh));
+}
+
+// The state a SIGKILL leaves in shard a between the commit point (the new
+// marker written as tiers/done/a.next) and the end of the switch: the old
+// files in place, the new ones as .next; `renamed` of them already moved.
+void UndoSwitchAfterCommitPoint(const std::string& out,
+                                const std::map<std::string, std::string>& old,
+                                const std::string& old_marker, size_t renamed) {
+  size_t moved = 0;
+  for (const auto& [name, contents] : TierOutputs(out)) {
+    if (!name.ends_with("/a.jsonl.zst")) continue;
+    const auto before = old.find(name);
+    if (before != old.end() && before->second == contents) continue;
+    if (moved++ < renamed) continue;  // this one was renamed already
+    fs::rename(out + name, out + name + ".next");
+  }
+  for (const auto& [name, contents] : old) {
+    if (name.ends_with("/a.jsonl.zst") && !fs::exists(out + name)) {
+      WriteFile(out + name, contents);
+    }
+  }
+  fs::rename(out + "/tiers/done/a.layout", out + "/tiers/done/a.next");
+  WriteFile(out + "/tiers/done/a.layout", old_marker);
+}
+
+TEST(TierStepTest, ASwitchCutShortAfterItsCommitPointIsFinished) {
+  for (const size_t renamed : {0, 1}) {
+    const std::string in = WriteShards();
+    const std::string out = MakeTempDir();
+    RunPipeline(TierConfig(), RequestFor({in}, out));
+    const auto old = TierOutputs(out);
+    const std::string old_marker = ReadFile(out + "/tiers/done/a.layout");
+    const RunConfig tuned = TierConfig(TunedTiers());
+    TierShards(tuned, FindShards({in}), out, /*write=*/true);
+    const auto finished = AllOutputs(out);
+
+    UndoSwitchAfterCommitPoint(out, old, old_marker, renamed);
+    ASSERT_TRUE(fs::exists(out + "/tiers/amateur/a.jsonl.zst.next"));
+    EXPECT_FALSE(TierShardsDone(tuned, FindShards({in}), out));
+    TierShards(tuned, FindShards({in}), out, /*write=*/true);
+    EXPECT_EQ(AllOutputs(out), finished)
+        << "renamed before the kill: " << renamed;
+    EXPECT_FALSE(fs::exists(out + "/tiers/done/a.next"));
+  }
+}
+
+TEST(TierStepTest, AnAttemptCutShortBeforeItsCommitPointIsDiscarded) {
+  const std::string in = WriteShards();
+  const std::string out = MakeTempDir();
+  RunPipeline(TierConfig(), RequestFor({in}, out));
+  // Half-written new files of a tune that never wrote its marker.
+  WriteFile(out + "/tiers/amateur/a.jsonl.zst.next", "half a frame");
+  WriteFile(out + "/tiers/gold/a.jsonl.zst.next", "");
+  WriteFile(out + "/tiers/raw/b.jsonl.zst.tmp", "cut short");
+  const RunConfig tuned = TierConfig(TunedTiers());
+  TierShards(tuned, FindShards({in}), out, /*write=*/true);
+  const std::string fresh = MakeTempDir();
+  RunPipeline(tuned, RequestFor({in}, fresh));
+  EXPECT_EQ(AllOutputs(out), AllOutputs(fresh));
+}
+
+TEST(TierStepTest, AFinalizeRedoneAfterStagedIsGoneCountsTheSame) {
+  const std::string in = WriteShards();
+  // d13 repeats d9: dedup removes it from c's counts.
+  WriteFile(in + "/c.jsonl", Doc(13, "0.85 en theta text nine"));
+  const std::string out = MakeTempDir();
+  const RunConfig config = TierConfig(DefaultTiers(), /*dedup=*/true);
+  const RunRequest request = RequestFor({in}, out);
+  RunPipeline(config, request);
+  ASSERT_FALSE(fs::exists(out + "/staged"));
+  const std::string record = ReadFile(out + "/final/c.json");
+  EXPECT_NE(record.find("\"exact_duplicate\":1"), std::string::npos) << record;
+  fs::remove(out + "/final/c.json");
+  EXPECT_TRUE(RunFinalize(config, request, FindShards({in}), 2));
+  EXPECT_EQ(ReadFile(out + "/final/c.json"), record);
 }
 
 }  // namespace

@@ -64,6 +64,9 @@ TEST(TiersTest, MistakesNameTheirColumnAndWhatWasExpected) {
             "x > 1 x < 2\", got 'x'");
   EXPECT_EQ(ErrorFor({"a", "a: x > 1"}),
             "t.toml:2:1: tier 'a' is defined twice");
+  EXPECT_EQ(ErrorFor({"raw", "done: x > 1"}),
+            "t.toml:2:1: expected a tier name other than 'done' in tier "
+            "\"done: x > 1\", got 'done'");
 }
 
 // A table of documents with a score, a language and a reason.

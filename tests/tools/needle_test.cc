@@ -301,6 +301,67 @@ TEST(NeedleTest, TuneRefusesAConfigThatChangesWhatWasMeasured) {
       << tune.err;
 }
 
+// A `tune --write` killed at any moment: the next one finishes or discards
+// the switch it left half done, and the tiers equal a fresh run's.
+TEST(NeedleTest, KillNineMidTuneThenTuneAgainEqualsAFreshRun) {
+  const std::string brown = SampleDir() + "/brown.jsonl";
+  // zstd 12: a rewrite slow enough to be cut at many points.
+  const std::string level = "[output]\nlevel = 12\n";
+  const std::string first = MakeTempDir() + "/out";
+  ASSERT_EQ(RunNeedle({"run", "-q", "-o", first, "--config",
+                       WriteConfig(level + TierConfig(R"("raw",
+                           "long: chars >= 2000")")),
+                       brown})
+                .exit_code,
+            0);
+  const std::string retiered =
+      WriteConfig(level + TierConfig(R"("raw", "long: chars >= 12000",
+                            "top: keep_fraction 0.5 by chars")"));
+  const std::string fresh = MakeTempDir() + "/out";
+  ASSERT_EQ(RunNeedle({"run", "-q", "-o", fresh, "--config", retiered, brown})
+                .exit_code,
+            0);
+  auto tier_files = [](const std::string& out) {
+    auto files = FilesUnder(out + "/tiers");
+    std::erase_if(files, [](const auto& file) {
+      return file.first.starts_with("done/");  // they name the signal files
+    });
+    return files;
+  };
+  // Killed at once, while the new files are written (a .next file
+  // appears), and after the commit point (the new marker, done/*.next).
+  const std::vector<std::string> kill_when = {
+      "", "tiers/long/brown.jsonl.zst.next", "tiers/done/brown.next"};
+  for (const std::string& sign : kill_when) {
+    const std::string out = MakeTempDir() + "/out";
+    fs::copy(first, out, fs::copy_options::recursive);
+    const pid_t pid = StartNeedle(
+        {"tune", "--run", out, "--config", retiered, "--write"}, MakeTempDir());
+    int status = 0;
+    bool ended = false;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    const fs::path sign_path = fs::path(out) / sign;
+    while (!sign.empty() && !fs::exists(sign_path) &&
+           std::chrono::steady_clock::now() < deadline) {
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        ended = true;  // done before the sign was seen: still a valid run
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (!ended) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+    }
+    const NeedleResult again =
+        RunNeedle({"tune", "--run", out, "--config", retiered, "--write"});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_TRUE(tier_files(out) == tier_files(fresh))
+        << "killed when " << (sign.empty() ? "started" : sign) << " appeared";
+  }
+}
+
 // Review: a sheet of 20 brown documents, verdicts filled in by a rule the
 // test knows (keep what has at least 12000 characters), read back.
 TEST(NeedleTest, ReviewExportsASheetAndImportsItsVerdicts) {
@@ -354,6 +415,14 @@ TEST(NeedleTest, ReviewExportsASheetAndImportsItsVerdicts) {
   const NeedleResult imported =
       RunNeedle({"review", "import", "--run", out, dir + "/filled.csv"});
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  // The report shows the estimate at once: all long ones were kept.
+  EXPECT_NE(imported.out.find("precision shown in " + out + "/report.html"),
+            std::string::npos)
+      << imported.out;
+  const std::string long_row = "<tr><td>long</td><td>" +
+                               std::to_string(long_rows) + "</td><td>" +
+                               std::to_string(long_rows) + "</td><td>1.000";
+  EXPECT_NE(ReadFile(out + "/report.html").find(long_row), std::string::npos);
 
   simdjson::dom::parser parser;
   simdjson::dom::element summary;
