@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <fstream>
 #include <new>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -387,6 +389,13 @@ std::unique_ptr<ByteSource> ByteSource::Open(const std::string& path,
 
 void ThrowReadError(const std::string& path, const std::string& why) {
   throw std::runtime_error(path + ": " + why);
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
 }
 
 std::string ReadDecompressed(const std::string& path) {

@@ -60,6 +60,11 @@ class ByteSource {
 // the run's own files, where a fault means the run directory is damaged.
 std::string ReadDecompressed(const std::string& path);
 
+// The bytes of `path` as stored (never decompressed), or "" when it does not
+// exist or cannot be read: for markers and small files the run writes whole
+// (AtomicFile), where absence is an answer, not an error.
+std::string ReadFileOrEmpty(const std::string& path);
+
 // Throws std::runtime_error("<path>: <why>"): the readers' one message form.
 [[noreturn]] void ThrowReadError(const std::string& path,
                                  const std::string& why);

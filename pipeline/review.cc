@@ -8,13 +8,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
 #include <queue>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include "pipeline/atomic_file.h"
@@ -781,15 +779,12 @@ ReviewImportResult ImportReviewSheet(const std::string& run_dir,
         "{} has no review sample yet: run `needle review export` first",
         run_dir));
   }
-  std::ifstream in(sheet_path, std::ios::binary);
-  if (!in) throw std::runtime_error(sheet_path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string sheet = ReadDecompressed(sheet_path);
 
   ReviewImportResult result;
   std::vector<Verdict> verdicts;
   for (const auto& [line, message] :
-       ReadSheet(text.str(), sample, sheet_name, &verdicts)) {
+       ReadSheet(sheet, sample, sheet_name, &verdicts)) {
     result.errors.push_back(
         fmt::format("{}:{}: {}", sheet_name, line, message));
   }

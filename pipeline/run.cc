@@ -7,11 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <numeric>
-#include <sstream>
 
 #include "pipeline/atomic_file.h"
+#include "pipeline/byte_source.h"
 #include "pipeline/dedup_step.h"
 #include "pipeline/encoder.h"
 #include "pipeline/graph.h"
@@ -72,10 +71,8 @@ std::string RunJson(const RunConfig& config, const RunRequest& request,
   AppendCountersJson(outcome.totals, &out);
   if (config.hasher) {
     // Written by the cluster step (pipeline/dedup_step.cc).
-    std::ifstream stats(request.out_dir + "/dedup/stats.json");
-    std::stringstream text;
-    text << stats.rdbuf();
-    out += ",\n\"dedup\":" + text.str();
+    out += ",\n\"dedup\":" +
+           ReadFileOrEmpty(request.out_dir + "/dedup/stats.json");
   }
   if (!funnel_json.empty()) {
     // {"tiers":[...],"below_first_tier":{...},...} spliced in as fields.
@@ -266,10 +263,7 @@ RunOutcome RunReport(const RunConfig& config, const RunRequest& request,
     if (!TierShardsDone(config, shards, request.out_dir)) {
       throw std::runtime_error("step tiers is not done for these shards");
     }
-    std::ifstream in(request.out_dir + "/tiers/funnel.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    funnel_json = text.str();
+    funnel_json = ReadFileOrEmpty(request.out_dir + "/tiers/funnel.json");
     funnel_json.pop_back();  // the newline TierShards adds
   }
   std::vector<bool> was_resumed = resumed;

@@ -6,9 +6,8 @@
 #include <array>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "pipeline/byte_source.h"
 #include "pipeline/dedup_step.h"
 #include "pipeline/encoder.h"
 #include "pipeline/json_text.h"
@@ -31,13 +30,6 @@ std::optional<fs::file_time_type> WriteTime(const std::string& path) {
   return time;
 }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // run.json and report.json written for this config after every marker the
 // report reads from (a step redone since rewrites its marker).
 bool IsReported(const RunConfig& config, std::span<const Shard> shards,
@@ -47,7 +39,8 @@ bool IsReported(const RunConfig& config, std::span<const Shard> shards,
   if (!reported || !fs::exists(out_dir + "/report.json")) return false;
   std::string hash_field = ",\"hash\":";
   AppendJsonString(config.hash, &hash_field);
-  if (ReadText(out_dir + "/run.json").find(hash_field) == std::string::npos) {
+  if (ReadFileOrEmpty(out_dir + "/run.json").find(hash_field) ==
+      std::string::npos) {
     return false;
   }
   const Codec codec = MakeEncodeOptions(config).codec;

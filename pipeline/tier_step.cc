@@ -8,11 +8,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "pipeline/atomic_file.h"
+#include "pipeline/byte_source.h"
 #include "pipeline/dedup_step.h"
 #include "pipeline/encoder.h"
 #include "pipeline/json_text.h"
@@ -59,13 +58,6 @@ std::string SignalsStamp(const Shard& shard, const std::string& path) {
                      fs::last_write_time(path).time_since_epoch().count());
 }
 
-std::string ReadMarker(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // What a shard's marker records: the config, dedup's decisions, every
 // shard's signals (keep_fraction ranks across shards, so any change redoes
 // them all) and the resulting funnel, hashed.
@@ -73,7 +65,7 @@ std::string TieringKey(const RunConfig& config, const std::string& out_dir,
                        const std::vector<std::string>& signals_stamps,
                        std::string_view funnel_json) {
   std::string text =
-      config.hash + "\n" + ReadMarker(out_dir + "/dedup/done.txt");
+      config.hash + "\n" + ReadFileOrEmpty(out_dir + "/dedup/done.txt");
   for (const std::string& stamp : signals_stamps) text += stamp + "\n";
   text += funnel_json;
   return fmt::format("{:016x}", XXH3_64bits(text.data(), text.size()));
@@ -126,7 +118,7 @@ SignalTable LoadRun(const RunConfig& config, const std::vector<TierSpec>& specs,
       run->reasons.push_back(reason);
     }
     const std::string record =
-        ReadMarker(PathsFor(out_dir, shard, codec).record);
+        ReadFileOrEmpty(PathsFor(out_dir, shard, codec).record);
     run->annotated.push_back(fmt::format(
         "{} {:016x}", shard.stem, XXH3_64bits(record.data(), record.size())));
     if (config.hasher && staged != fates.size()) {
@@ -245,7 +237,7 @@ TierFunnel TierShards(const RunConfig& config, std::span<const Shard> shards,
 
 bool TierShardsDone(const RunConfig& config, std::span<const Shard> shards,
                     const std::string& out_dir) {
-  std::string funnel = ReadMarker(out_dir + "/tiers/funnel.json");
+  std::string funnel = ReadFileOrEmpty(out_dir + "/tiers/funnel.json");
   if (funnel.empty()) return false;
   funnel.pop_back();  // the newline TierShards adds
   const Codec codec = MakeEncodeOptions(config).codec;

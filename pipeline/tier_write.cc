@@ -18,7 +18,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 
 #include "pipeline/atomic_file.h"
@@ -41,13 +40,6 @@ constexpr size_t kFrameBytes = size_t{1} << 20;
 constexpr std::string_view kNeedleObject = ",\"needle\":{";
 constexpr std::string_view kBelowFirstTierFields =
     "\"reason\":\"below_first_tier\",\"stage\":\"tiers\",";
-
-std::string ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
 std::string MarkerPath(const std::string& out_dir, const Shard& shard) {
   return fmt::format("{}/tiers/done/{}.layout", out_dir, shard.stem);
@@ -628,12 +620,12 @@ void WriteTierShard(const ShardTiering& t) {
   const Shard& shard = *t.shard;
   // A switch a crash interrupted after its commit point: finish it.
   if (const std::optional<TierMarker> switching =
-          ParseTierMarker(ReadWhole(SwitchPath(t.out_dir, shard)))) {
+          ParseTierMarker(ReadFileOrEmpty(SwitchPath(t.out_dir, shard)))) {
     FinishSwitch(t.out_dir, shard, codec, switching->layout);
   }
   RemoveFile(SwitchPath(t.out_dir, shard));  // a switch marker cut short
   std::optional<TierMarker> old =
-      ParseTierMarker(ReadWhole(MarkerPath(t.out_dir, shard)));
+      ParseTierMarker(ReadFileOrEmpty(MarkerPath(t.out_dir, shard)));
   if (old && old->key == t.key) return;
   RemoveUnfinished(t.out_dir, shard, codec);
   // The old places hold this shard's documents only if the marker was made
