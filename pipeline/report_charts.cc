@@ -63,6 +63,15 @@ namespace {
 constexpr int kWidth = 760;
 constexpr const char* kFont = "font-family=\"sans-serif\" font-size=\"12\"";
 
+// An <svg> element's start, kWidth wide, with `title` for screen readers.
+std::string SvgStart(int height, std::string_view title) {
+  return fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" "
+      "height=\"{1}\" viewBox=\"0 0 {0} {1}\" role=\"img\">"
+      "<title>{2}</title>\n",
+      kWidth, height, EscapeHtml(title));
+}
+
 }  // namespace
 
 std::string BarChartSvg(std::string_view title, const std::vector<Bar>& bars,
@@ -73,11 +82,7 @@ std::string BarChartSvg(std::string_view title, const std::vector<Bar>& bars,
   const int height = kRow * static_cast<int>(bars.size()) + 8;
   double largest = 0;
   for (const Bar& bar : bars) largest = std::max(largest, bar.value);
-  std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" "
-      "height=\"{1}\" viewBox=\"0 0 {0} {1}\" role=\"img\">"
-      "<title>{2}</title>\n",
-      kWidth, height, EscapeHtml(title));
+  std::string svg = SvgStart(height, title);
   auto out = std::back_inserter(svg);
   for (size_t i = 0; i < bars.size(); ++i) {
     const Bar& bar = bars[i];
@@ -109,11 +114,7 @@ std::string IntervalChartSvg(std::string_view title,
   constexpr int kAxis = 18;  // the 0, 0.5 and 1 ticks below the rows
   const int height = kRow * static_cast<int>(rows.size()) + 8 + kAxis;
   const int bottom = 4 + kRow * static_cast<int>(rows.size());
-  std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" "
-      "height=\"{1}\" viewBox=\"0 0 {0} {1}\" role=\"img\">"
-      "<title>{2}</title>\n",
-      kWidth, height, EscapeHtml(title));
+  std::string svg = SvgStart(height, title);
   auto out = std::back_inserter(svg);
   auto x = [&](double share) {
     return kLabelWidth + std::clamp(share, 0.0, 1.0) * kBarWidth;
@@ -268,12 +269,10 @@ std::string TimeChartSvg(std::string_view title, int64_t first_day,
   for (const Mark& mark : marks) widen(mark.at.value);
   const TimeScale scale(first_day, last_day, low, high);
 
-  std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" "
-      "height=\"{1}\" viewBox=\"0 0 {0} {1}\" role=\"img\">"
-      "<title>{2}</title>\n"
-      "<text x=\"{3}\" y=\"16\" {4} font-weight=\"bold\">{2}</text>\n",
-      kWidth, TimeScale::kHeight, EscapeHtml(title), TimeScale::kLeft, kFont);
+  std::string svg = SvgStart(TimeScale::kHeight, title);
+  fmt::format_to(std::back_inserter(svg),
+                 "<text x=\"{}\" y=\"16\" {} font-weight=\"bold\">{}</text>\n",
+                 TimeScale::kLeft, kFont, EscapeHtml(title));
   auto out = std::back_inserter(svg);
   DrawAxes(scale, first_day, last_day, &svg);
   double legend_y = TimeScale::kTop + 12;
