@@ -1,10 +1,10 @@
 #include "filters/c4.h"
 
 #include <re2/re2.h>
-#include <string.h>  // memmem (GNU)
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <stdexcept>
 
@@ -47,17 +47,15 @@ void Release(Buffer& buffer, size_t bytes) {
 // Buffers reused by every document a thread sees.
 struct Scratch {
   std::string without_citations;
-  std::string lowered_line;
   std::string kept_text;
   std::string lowered_text;
-  std::vector<std::string_view> units;
+  std::vector<std::string_view> units;  // sentences, without split_paragraph
   std::vector<std::string_view> sentences;
 
   // Gives back the memory of an unusually large document.
   void Trim() {
     constexpr size_t kKeptBytes = size_t{4} << 20;
     Release(without_citations, kKeptBytes);
-    Release(lowered_line, kKeptBytes);
     Release(kept_text, kKeptBytes);
     Release(lowered_text, kKeptBytes);
     Release(units, kKeptBytes);
@@ -127,23 +125,110 @@ bool EndsWithTerminalPunct(std::string_view line) {
   return terminal && !line.ends_with("...");
 }
 
-// Enough of str.lower() to find ASCII phrases: A-Z, and KELVIN SIGN
-// (U+212A), whose lowercase is 'k'. Other non-ASCII letters stay as they
-// are; no other lowercases to ASCII, bar U+0130, which becomes "i\u0307" and
-// so never completes an ASCII phrase.
-void LowerForPhrases(std::string_view line, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (c >= 'A' && c <= 'Z') {
-      out->push_back(static_cast<char>(c - 'A' + 'a'));
-    } else if (c == '\xE2' && line.substr(i, 3) == "\xE2\x84\xAA") {
-      out->push_back('k');
-      i += 2;
-    } else {
-      out->push_back(c);
+// The character at line[*i] as str.lower() has it, if that is ASCII: A-Z
+// lowered, and KELVIN SIGN (U+212A) as 'k'; 0 for a byte of any other
+// non-ASCII character, none of which lowercases to ASCII (bar U+0130, which
+// becomes "i\u0307" and so never completes an ASCII phrase). Advances *i
+// past what it read.
+char LowerAsciiAt(std::string_view line, size_t* i) {
+  const auto byte = static_cast<unsigned char>(line[*i]);
+  if (byte < 0x80) {
+    ++*i;
+    return static_cast<char>(byte >= 'A' && byte <= 'Z' ? byte + 32 : byte);
+  }
+  if (line.substr(*i, 3) == "\xE2\x84\xAA") {
+    *i += 3;
+    return 'k';
+  }
+  ++*i;
+  return 0;
+}
+
+// Whether str.lower(line) holds `phrase` (lowercase ASCII) from line[i] on.
+bool LowerPhraseAt(std::string_view line, size_t i, std::string_view phrase) {
+  for (const char wanted : phrase) {
+    if (i >= line.size() || LowerAsciiAt(line, &i) != wanted) return false;
+  }
+  return true;
+}
+
+// Which of C4's phrases str.lower(line) holds.
+struct PhraseHits {
+  bool lorem_ipsum = false;
+  bool javascript = false;
+  bool policy = false;  // any of kPolicyPhrases
+};
+
+constexpr std::string_view kLoremIpsum = "lorem ipsum";
+constexpr std::string_view kJavascript = "javascript";
+
+// The pairs of bytes a phrase starts with: bit (b0 | b1 << 8) of `bits`
+// is set for the pairs b0 b1 of each phrase's characters 0-1 and 1-2, each
+// with 0x20 or'ed in (which lowercases A-Z and turns no other byte into a
+// letter). In a line, those characters are those bytes: no phrase has a
+// 'k' (which a KELVIN SIGN's three bytes could stand for) before its
+// fourth character.
+struct PhrasePairs {
+  std::array<uint64_t, 1024> bits{};
+
+  static constexpr unsigned Pair(unsigned char b0, unsigned char b1) {
+    return (b0 | 0x20u) | (b1 | 0x20u) << 8;
+  }
+  static constexpr unsigned PairAt(std::string_view s, size_t i) {
+    return Pair(static_cast<unsigned char>(s[i]),
+                static_cast<unsigned char>(s[i + 1]));
+  }
+  constexpr void Add(std::string_view phrase) {
+    for (const size_t i : {0, 1}) {
+      const unsigned pair = PairAt(phrase, i);
+      bits[pair >> 6] |= uint64_t{1} << (pair & 63);
     }
   }
+  constexpr PhrasePairs() {
+    Add(kLoremIpsum);
+    Add(kJavascript);
+    for (const std::string_view phrase : kPolicyPhrases) Add(phrase);
+  }
+  bool Has(unsigned pair) const { return (bits[pair >> 6] >> (pair & 63)) & 1; }
+};
+constexpr PhrasePairs kPhrasePairs;
+
+// No phrase has fewer bytes (nor, in a line, where a KELVIN SIGN stands for
+// its 'k'), so none starts later in a line than this many bytes before
+// its end.
+constexpr size_t kShortestPhrase = [] {
+  size_t shortest = std::min(kLoremIpsum.size(), kJavascript.size());
+  for (const std::string_view phrase : kPolicyPhrases) {
+    shortest = std::min(shortest, phrase.size());
+  }
+  return shortest;
+}();
+static_assert(kShortestPhrase >= 3);  // PhrasePairs reads three
+
+// One pass over the line, with no lowercased copy, reading a pair of bytes
+// at every other byte: a phrase starts at the pair or a byte before it only
+// if the pair is one of its first two, which holds for a few percent of
+// the bytes of prose; the phrases are compared only there.
+PhraseHits FindPhrases(std::string_view line) {
+  PhraseHits hits;
+  const auto try_start = [&](size_t start) {
+    const unsigned pair = PhrasePairs::PairAt(line, start);
+    const auto at = [&](std::string_view phrase) {
+      return PhrasePairs::PairAt(phrase, 0) == pair &&
+             LowerPhraseAt(line, start, phrase);
+    };
+    hits.lorem_ipsum = hits.lorem_ipsum || at(kLoremIpsum);
+    hits.javascript = hits.javascript || at(kJavascript);
+    hits.policy = hits.policy || std::any_of(std::begin(kPolicyPhrases),
+                                             std::end(kPolicyPhrases), at);
+  };
+  // Starts run from 0 to line.size() - kShortestPhrase.
+  for (size_t i = 0; i + kShortestPhrase <= line.size() + 1; i += 2) {
+    if (!kPhrasePairs.Has(PhrasePairs::PairAt(line, i))) continue;
+    if (i > 0) try_start(i - 1);
+    if (i + kShortestPhrase <= line.size()) try_start(i);
+  }
+  return hits;
 }
 
 // str.lower() for the bad-words search: utf8proc's simple lowercase
@@ -170,43 +255,45 @@ void LowerText(std::string_view text, std::string* out) {
   }
 }
 
-// str.split() reduced to what the rules need: how many words (runs of
-// non-whitespace) and the longest one's length in code points.
-struct SplitCounts {
-  int64_t words = 0;
-  int64_t longest_word = 0;
-};
+// Whether the character at line[*i] is whitespace (str.isspace());
+// advances *i past it.
+bool SpaceAt(std::string_view line, size_t* i) {
+  const auto byte = static_cast<unsigned char>(line[*i]);
+  // ASCII needs no decoding; it is most of most lines.
+  const char32_t c =
+      byte < 0x80 ? line[(*i)++] : python_text::DecodeAt(line, i);
+  return python_text::IsSpace(c);
+}
 
-SplitCounts CountSplitWords(std::string_view line) {
-  SplitCounts counts;
+// Whether a word of str.split(line) (a run of non-whitespace) is longer
+// than `max_chars` code points. A line of no more bytes has none, and is
+// not read.
+bool HasWordLongerThan(std::string_view line, int64_t max_chars) {
+  if (static_cast<int64_t>(line.size()) <= max_chars) return false;
   int64_t current = 0;
-  size_t i = 0;
-  while (i < line.size()) {
-    const auto byte = static_cast<unsigned char>(line[i]);
-    // ASCII needs no decoding; it is most of most lines.
-    const char32_t c =
-        byte < 0x80 ? line[i++] : python_text::DecodeAt(line, &i);
-    if (python_text::IsSpace(c)) {
-      current = 0;
-      continue;
-    }
-    if (current++ == 0) ++counts.words;
-    counts.longest_word = std::max(counts.longest_word, current);
+  for (size_t i = 0; i < line.size();) {
+    current = SpaceAt(line, &i) ? 0 : current + 1;
+    if (current > max_chars) return true;
   }
-  return counts;
+  return false;
 }
 
-// glibc's memmem, not string_view::find: find calls memchr again at every
-// occurrence of the needle's first letter, and the phrases start with
-// common ones ('t', 'p', 'c', 'u'); this was a tenth of the stage's time.
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return memmem(haystack.data(), haystack.size(), needle.data(),
-                needle.size()) != nullptr;
+// Whether str.split(line) has fewer than `min_words` words; reads the line
+// only up to the last word it needs.
+bool HasFewerWordsThan(std::string_view line, int64_t min_words) {
+  int64_t words = 0;
+  bool in_word = false;
+  for (size_t i = 0; i < line.size() && words < min_words;) {
+    const bool space = SpaceAt(line, &i);
+    words += !space && !in_word;
+    in_word = !space;
+  }
+  return words < min_words;
 }
 
-// Runs the line rules over `text`; the kept lines, joined, end up in
-// scratch.kept_text (not yet stripped).
-C4Counts JudgeLines(const C4Quality::Options& o, std::string_view text,
+// Runs the line rules over the document's text; the kept lines, joined,
+// end up in scratch.kept_text (not yet stripped).
+C4Counts JudgeLines(const C4Quality::Options& o, Document& doc,
                     Scratch& scratch) {
   C4Counts counts;
   scratch.kept_text.clear();
@@ -214,10 +301,9 @@ C4Counts JudgeLines(const C4Quality::Options& o, std::string_view text,
 
   const auto judge = [&](std::string_view unit) {
     ++counts.lines;
-    std::string_view line = python_text::Strip(unit);
-    // Words are counted before citations are cut, as datatrove does.
-    const SplitCounts words = CountSplitWords(line);
-    if (o.max_word_length != -1 && words.longest_word > o.max_word_length) {
+    const std::string_view stripped = python_text::Strip(unit);
+    std::string_view line = stripped;
+    if (o.max_word_length != -1 && HasWordLongerThan(line, o.max_word_length)) {
       ++counts.too_long_word;
       return;
     }
@@ -228,23 +314,21 @@ C4Counts JudgeLines(const C4Quality::Options& o, std::string_view text,
       ++counts.no_terminal_punct;
       return;
     }
-    if (words.words < o.min_words_per_line) {
+    // Words are counted before citations are cut, as datatrove does.
+    if (HasFewerWordsThan(stripped, o.min_words_per_line)) {
       ++counts.too_few_words;
       return;
     }
-    LowerForPhrases(line, &scratch.lowered_line);
-    const std::string_view lowered = scratch.lowered_line;
+    const PhraseHits phrases = FindPhrases(line);
     // The document rules are only counted here; the verdict comes later, so
     // that the line goes on through the rules as if they were off.
-    counts.lorem_ipsum += Contains(lowered, "lorem ipsum");
-    if (o.filter_javascript && Contains(lowered, "javascript")) {
+    counts.lorem_ipsum += phrases.lorem_ipsum;
+    if (o.filter_javascript && phrases.javascript) {
       ++counts.javascript;
       return;
     }
-    counts.curly_bracket += Contains(line, "{");
-    if (o.filter_policy &&
-        std::any_of(std::begin(kPolicyPhrases), std::end(kPolicyPhrases),
-                    [&](std::string_view p) { return Contains(lowered, p); })) {
+    counts.curly_bracket += line.find('{') != std::string_view::npos;
+    if (o.filter_policy && phrases.policy) {
       ++counts.policy;
       return;
     }
@@ -261,14 +345,14 @@ C4Counts JudgeLines(const C4Quality::Options& o, std::string_view text,
     scratch.kept_text.append(line);
   };
 
-  scratch.units.clear();
   if (o.split_paragraph) {
-    python_text::SplitLines(text, &scratch.units);
-  } else {
-    words::SplitSentences(text, &scratch.units);
-    // datatrove's splitter gives [text] when punkt finds no sentence.
-    if (scratch.units.empty()) scratch.units.push_back(text);
+    for (const std::string_view line : words::LinesOf(doc)) judge(line);
+    return counts;
   }
+  scratch.units.clear();
+  words::SplitSentences(doc.text, &scratch.units);
+  // datatrove's splitter gives [text] when punkt finds no sentence.
+  if (scratch.units.empty()) scratch.units.push_back(doc.text);
   for (const std::string_view unit : scratch.units) judge(unit);
   return counts;
 }
@@ -321,7 +405,7 @@ void C4Quality::Process(std::span<Document> docs) const {
     if (!doc.ok() || words::SkipsLanguage(doc, options_.skip_languages)) {
       continue;
     }
-    const C4Counts c = JudgeLines(options_, doc.text, scratch);
+    const C4Counts c = JudgeLines(options_, doc, scratch);
     const std::string_view kept = python_text::Strip(scratch.kept_text);
     bool bad_words = false;
     if (bad_words_ != nullptr) {

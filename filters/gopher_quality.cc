@@ -1,6 +1,7 @@
 #include "filters/gopher_quality.h"
 
 #include <algorithm>
+#include <array>
 
 #include "filters/python_text.h"
 #include "filters/words.h"
@@ -17,7 +18,6 @@ constexpr std::string_view kBullet = "\u2022";        // •
 // One thread's buffers, reused from document to document so that a batch
 // allocates nothing once a thread has seen its longest document.
 struct Scratch {
-  std::vector<std::string_view> lines;
   std::vector<char> stop_word_seen;
 };
 
@@ -38,6 +38,66 @@ bool HasLetter(std::string_view token) {
     if (py::IsAlpha(py::DecodeAt(token, &pos))) return true;
   }
   return false;
+}
+
+// Bits of AsciiTraits().
+enum : uint8_t {
+  kPunctuationBit = 1,  // in words::IsPunctuation's set
+  kLetterBit = 2,       // str.isalpha()
+};
+
+// What the word rules ask of each ASCII character.
+using AsciiTable = std::array<uint8_t, 128>;
+
+const AsciiTable& AsciiTraits() {
+  static const AsciiTable table = [] {
+    AsciiTable bits{};
+    for (char32_t c = 0; c < 128; ++c) {
+      bits[c] = (words::IsPunctuation(c) ? kPunctuationBit : 0) |
+                (py::IsAlpha(c) ? kLetterBit : 0);
+    }
+    return bits;
+  }();
+  return table;
+}
+
+// What the word rules ask of one token.
+struct TokenTraits {
+  bool all_punctuation;
+  bool has_letter;
+  int64_t chars;
+  uint64_t packed;  // Pack(token) for tokens of up to 8 bytes, else 0
+};
+
+// A word of up to 8 bytes as one integer: for words of the same size, equal
+// packs mean equal words.
+uint64_t Pack(std::string_view word) {
+  uint64_t packed = 0;
+  for (size_t k = 0; k < word.size(); ++k) {
+    packed |= uint64_t{static_cast<unsigned char>(word[k])} << (8 * k);
+  }
+  return packed;
+}
+
+// `ascii` is AsciiTraits().
+TokenTraits TraitsOf(std::string_view token, const AsciiTable& ascii) {
+  // Most tokens are ASCII: one pass over their bytes, with a table, that
+  // packs them too.
+  uint8_t all = kPunctuationBit;
+  uint8_t any = 0;
+  uint64_t packed = 0;
+  for (size_t k = 0; k < token.size(); ++k) {
+    const auto byte = static_cast<unsigned char>(token[k]);
+    if (byte >= 0x80) {
+      return {words::IsAllPunctuation(token), HasLetter(token),
+              py::Length(token), token.size() <= 8 ? Pack(token) : 0};
+    }
+    all &= ascii[byte];
+    any |= ascii[byte];
+    packed |= k < 8 ? uint64_t{byte} << (8 * k) : 0;
+  }
+  return {!token.empty() && all != 0, (any & kLetterBit) != 0,
+          static_cast<int64_t>(token.size()), token.size() <= 8 ? packed : 0};
 }
 
 double Ratio(int64_t part, int64_t whole) {
@@ -62,10 +122,15 @@ GopherQuality::GopherQuality(const Options& options) : options_(options) {
     min_stop_word_bytes_ = shortest->size();
     max_stop_word_bytes_ = longest->size();
   }
+  for (const std::string& word : stop_words) {
+    packed_stop_words_.push_back(
+        {word.size(), word.size() <= 8 ? Pack(word) : 0});
+  }
 }
 
 GopherQuality::Measures GopherQuality::Measure(
-    std::string_view text, std::span<const std::string_view> tokens) const {
+    std::string_view text, std::span<const std::string_view> tokens,
+    std::span<const std::string_view> lines) const {
   Scratch& scratch = ThreadScratch();
   Measures m;
 
@@ -75,20 +140,27 @@ GopherQuality::Measures GopherQuality::Measure(
   scratch.stop_word_seen.assign(stop_words.size(), 0);
   int64_t word_chars = 0;
   int64_t alpha_tokens = 0;
+  const AsciiTable& ascii = AsciiTraits();
   for (const std::string_view token : tokens) {
-    if (!words::IsAllPunctuation(token)) {
+    const TokenTraits traits = TraitsOf(token, ascii);
+    if (!traits.all_punctuation) {
       ++m.words;
-      word_chars += py::Length(token);
+      word_chars += traits.chars;
     }
-    alpha_tokens += HasLetter(token);
+    alpha_tokens += traits.has_letter;
     // A handful of stop words: a length check and a short scan beat hashing
     // every token.
     if (token.size() < min_stop_word_bytes_ ||
         token.size() > max_stop_word_bytes_) {
       continue;
     }
-    for (size_t i = 0; i < stop_words.size(); ++i) {
-      if (token == stop_words[i]) scratch.stop_word_seen[i] = 1;
+    for (size_t i = 0; i < packed_stop_words_.size(); ++i) {
+      const PackedWord& stop = packed_stop_words_[i];
+      if (stop.size == token.size() &&
+          (token.size() <= 8 ? stop.packed == traits.packed
+                             : token == stop_words[i])) {
+        scratch.stop_word_seen[i] = 1;
+      }
     }
   }
   m.stop_words = std::count(scratch.stop_word_seen.begin(),
@@ -100,9 +172,6 @@ GopherQuality::Measures GopherQuality::Measure(
   m.ellipsis_ratio = Ratio(
       py::Count(text, kEllipsis) + py::Count(text, kEllipsisChar), m.tokens);
 
-  auto& lines = scratch.lines;
-  lines.clear();
-  py::SplitLines(text, &lines);
   int64_t bullet_lines = 0;
   int64_t ellipsis_lines = 0;
   for (const std::string_view line : lines) {
@@ -169,7 +238,8 @@ void GopherQuality::Process(std::span<Document> docs) const {
     if (!doc.ok() || words::SkipsLanguage(doc, options_.skip_languages)) {
       continue;
     }
-    const Measures m = Measure(doc.text, words::WordsOf(doc));
+    const Measures m =
+        Measure(doc.text, words::WordsOf(doc), words::LinesOf(doc));
     doc.signals.push_back({"gopher.word_count", m.words});
     doc.signals.push_back({"gopher.tokens", m.tokens});
     doc.signals.push_back({"gopher.mean_word_length", m.mean_word_length});

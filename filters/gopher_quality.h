@@ -132,9 +132,11 @@ class GopherQuality final : public Stage {
     double alpha_words_ratio = 0;
     int64_t stop_words = 0;
   };
-  // `words` are SplitWords(text) (the document's cached words::WordsOf).
+  // `words` are SplitWords(text) and `lines` str.splitlines() of it (the
+  // document's cached words::WordsOf and words::LinesOf).
   Measures Measure(std::string_view text,
-                   std::span<const std::string_view> words) const;
+                   std::span<const std::string_view> words,
+                   std::span<const std::string_view> lines) const;
   // The first failing rule in datatrove's order, or kOk.
   Reason Verdict(const Measures& m) const;
 
@@ -142,6 +144,13 @@ class GopherQuality final : public Stage {
   Options options_;
   size_t min_stop_word_bytes_ = 0;
   size_t max_stop_word_bytes_ = 0;
+  // options_.stop_words, those of up to 8 bytes packed into an integer, so
+  // that most tokens are matched without a memcmp.
+  struct PackedWord {
+    size_t size;
+    uint64_t packed;  // 0 for words of more than 8 bytes
+  };
+  std::vector<PackedWord> packed_stop_words_;
 };
 
 }  // namespace needle

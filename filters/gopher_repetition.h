@@ -36,14 +36,17 @@
 // Documents whose "lang" signal is in skip_languages (scripts written without
 // spaces between words) pass with no signals.
 //
-// Linear time: lines and paragraphs are hashed (xxh3), n-grams in O(1) each
-// from prefix polynomial hashes of the words' bytes and of the words' xxh3
-// hashes (mod 2^64), into one open-addressing table keyed by 64-bit hash and
-// compared byte for byte on a hash match, so nothing is allocated per
-// n-gram. The words come split once per document (words::WordsOf, shared
-// with gopher_quality and fineweb). Each thread keeps its own table and
-// buffers. Stateless after construction: Process() runs on many batches at
-// once.
+// Linear time: each word is hashed once, a top n-gram's hash combines its
+// words' hashes, and lines, paragraphs and the duplicate rules' n-grams
+// (keys of joined bytes) are hashed with xxh3, into one open-addressing
+// table that compares keys exactly on a hash match (so no hash collision
+// changes a value) and allocates nothing per key. Only n-grams that may
+// repeat are looked up: top (n+1)-grams where the n-gram repeats, and
+// duplicate-rule n-grams unless the 16 bytes that start them start no other
+// word's joined text. The words come split once per document
+// (words::WordsOf, shared with gopher_quality and fineweb). Each thread
+// keeps its own table and buffers. Stateless after construction: Process()
+// runs on many batches at once.
 
 #include <array>
 #include <span>

@@ -2,6 +2,9 @@
 
 #include <utf8proc.h>
 
+#include <array>
+#include <cstring>
+
 namespace needle::python_text {
 
 char32_t DecodeAt(std::string_view text, size_t* pos) {
@@ -29,15 +32,28 @@ char32_t DecodeAt(std::string_view text, size_t* pos) {
 }
 
 int64_t Length(std::string_view text) {
-  int64_t length = 0;
   // Every byte but a continuation byte (10xxxxxx) starts a code point.
-  for (const char c : text)
-    length += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return length;
+  // Eight bytes at a time: bit 7 of each byte of `continuation` is set where
+  // that byte's bits 7 and 6 are 1 and 0, and the multiply adds those bits
+  // up in the top byte.
+  constexpr uint64_t kHighBits = 0x8080808080808080u;
+  constexpr uint64_t kOnes = 0x0101010101010101u;
+  const char* p = text.data();
+  const size_t words = text.size() / 8;
+  int64_t continuations = 0;
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t x = 0;
+    std::memcpy(&x, p + 8 * w, 8);
+    const uint64_t continuation = x & ~(x << 1) & kHighBits;
+    continuations += static_cast<int64_t>(((continuation >> 7) * kOnes) >> 56);
+  }
+  for (size_t i = 8 * words; i < text.size(); ++i) {
+    continuations += (static_cast<unsigned char>(p[i]) & 0xC0) == 0x80;
+  }
+  return static_cast<int64_t>(text.size()) - continuations;
 }
 
-bool IsSpace(char32_t c) {
-  if (c < 0x80) return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
+bool IsSpaceBeyondAscii(char32_t c) {
   return c == 0x85 || c == 0xA0 || c == 0x1680 ||
          (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
          c == 0x202F || c == 0x205F || c == 0x3000;
@@ -85,18 +101,68 @@ std::string_view RStrip(std::string_view text) {
 
 std::string_view Strip(std::string_view text) { return RStrip(LStrip(text)); }
 
+namespace {
+
+// Bytes that start a line break: the ASCII ones themselves, and the lead
+// bytes of U+0085 (C2 85) and U+2028, U+2029 (E2 80 A8, E2 80 A9).
+constexpr std::array<bool, 256> MakeLineBreakStart() {
+  std::array<bool, 256> table{};
+  for (const unsigned char c :
+       {0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0xC2, 0xE2}) {
+    table[c] = true;
+  }
+  return table;
+}
+constexpr std::array<bool, 256> kLineBreakStart = MakeLineBreakStart();
+
+// Whether any of the eight bytes of `x` is below 0x1F or above 0x7F, i.e.
+// might start a line break (a few other bytes pass too, which costs only a
+// look at them).
+bool MayHoldLineBreak(uint64_t x) {
+  constexpr uint64_t kHighBits = 0x8080808080808080u;
+  constexpr uint64_t kOnes = 0x0101010101010101u;
+  return (((x - kOnes * 0x1F) & ~x) | x) & kHighBits;
+}
+
+// The size of the line break at text[i], 0 if there is none.
+size_t LineBreakAt(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) {
+    return k < text.size() ? static_cast<unsigned char>(text[k]) : 0;
+  };
+  switch (byte(i)) {
+    case 0x0D:
+      return byte(i + 1) == 0x0A ? 2 : 1;  // "\r\n" is one break
+    case 0xC2:
+      return byte(i + 1) == 0x85 ? 2 : 0;
+    case 0xE2:
+      return byte(i + 1) == 0x80 && (byte(i + 2) | 1) == 0xA9 ? 3 : 0;
+    default:
+      return kLineBreakStart[byte(i)] ? 1 : 0;
+  }
+}
+
+}  // namespace
+
 void SplitLines(std::string_view text, std::vector<std::string_view>* out) {
   size_t line_start = 0;
   size_t pos = 0;
   while (pos < text.size()) {
-    const size_t char_start = pos;
-    const char32_t c = DecodeAt(text, &pos);
-    const bool line_end = c == '\n' || c == '\r' || c == 0x0B || c == 0x0C ||
-                          (c >= 0x1C && c <= 0x1E) || c == 0x85 ||
-                          c == 0x2028 || c == 0x2029;
-    if (!line_end) continue;
-    out->push_back(text.substr(line_start, char_start - line_start));
-    if (c == '\r' && pos < text.size() && text[pos] == '\n') ++pos;
+    // Skip eight plain bytes at a time: most lines are long.
+    uint64_t x = 0;
+    if (pos + 8 <= text.size() &&
+        (std::memcpy(&x, text.data() + pos, 8), !MayHoldLineBreak(x))) {
+      pos += 8;
+      continue;
+    }
+    const size_t size = kLineBreakStart[static_cast<unsigned char>(text[pos])]
+                            ? LineBreakAt(text, pos)
+                            : 0;
+    if (size == 0) {
+      ++pos;
+      continue;
+    }
+    out->push_back(text.substr(line_start, pos - line_start));
+    pos += size;
     line_start = pos;
   }
   if (line_start < text.size()) out->push_back(text.substr(line_start));

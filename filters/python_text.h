@@ -14,10 +14,16 @@ namespace needle::python_text {
 char32_t DecodeAt(std::string_view text, size_t* pos);
 // len(text): the number of code points.
 int64_t Length(std::string_view text);
+// IsSpace() for c >= 0x80.
+bool IsSpaceBeyondAscii(char32_t c);
 // str.isspace() for one character: the 29 code points CPython calls
 // whitespace (tab to CR, the four ASCII separators 0x1C-0x1F, space, NEL,
 // NBSP, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000).
-bool IsSpace(char32_t c);
+// Inline: ASCII, most text, takes a compare or two.
+inline bool IsSpace(char32_t c) {
+  if (c < 0x80) return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
+  return IsSpaceBeyondAscii(c);
+}
 // str.isalpha() for one character: a letter (categories Lu Ll Lt Lm Lo), as
 // utf8proc's Unicode tables classify it.
 bool IsAlpha(char32_t c);

@@ -5,6 +5,7 @@
 
 #include "filters/punkt.h"
 #include "filters/python_chars.h"
+#include "filters/python_text.h"
 #include "filters/treebank.h"
 
 namespace needle::words {
@@ -94,22 +95,39 @@ void SplitWords(std::string_view text, std::vector<std::string_view>* out) {
   }
 }
 
-const std::vector<std::string_view>& WordsOf(Document& doc) {
-  // Same bytes, same tokens: texts are immutable once a document views them.
-  const bool cached = doc.words_of.data() == doc.text.data() &&
-                      doc.words_of.size() == doc.text.size();
+namespace {
+
+// The pieces `split` makes of doc.text, cached in *pieces, which holds the
+// pieces of *of: split only when *of is not the text (texts are immutable
+// once a document views them, so the same bytes give the same pieces).
+template <class Split>
+const std::vector<std::string_view>& Cached(
+    const Document& doc, std::vector<std::string_view>* pieces,
+    std::string_view* of, const Split& split) {
+  const bool cached =
+      of->data() == doc.text.data() && of->size() == doc.text.size();
   if (!cached) {
-    doc.words.clear();
-    doc.words_of = {};
+    pieces->clear();
+    *of = {};
     try {
-      SplitWords(doc.text, &doc.words);
+      split(doc.text, pieces);
     } catch (...) {
-      doc.words.clear();  // no half list for an empty text to find later
+      pieces->clear();  // no half list for an empty text to find later
       throw;
     }
-    doc.words_of = doc.text;
+    *of = doc.text;
   }
-  return doc.words;
+  return *pieces;
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& WordsOf(Document& doc) {
+  return Cached(doc, &doc.words, &doc.words_of, SplitWords);
+}
+
+const std::vector<std::string_view>& LinesOf(Document& doc) {
+  return Cached(doc, &doc.lines, &doc.lines_of, python_text::SplitLines);
 }
 
 void SplitSentences(std::string_view text, std::vector<std::string_view>* out) {

@@ -40,6 +40,9 @@ void SplitWords(std::string_view text, std::vector<std::string_view>* out);
 // SplitWords(doc.text), split on the first call and cached on the document
 // (doc.words) for the next stage that asks, until the text changes.
 const std::vector<std::string_view>& WordsOf(Document& doc);
+// python_text::SplitLines(doc.text) (str.splitlines()), cached on the
+// document (doc.lines) in the same way.
+const std::vector<std::string_view>& LinesOf(Document& doc);
 // Sentences as datatrove's split_into_sentences / NLTK punkt span_tokenize,
 // views into `text`, stripped, empty ones dropped. Appends to *out.
 void SplitSentences(std::string_view text, std::vector<std::string_view>* out);

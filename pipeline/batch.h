@@ -53,6 +53,10 @@ struct Document {
   // stage runner's undo, which sets `text` back, finds it stale.
   std::vector<std::string_view> words;
   std::string_view words_of;
+  // The same for the lines of `lines_of` (Python's str.splitlines()), which
+  // words::LinesOf caches for the Gopher quality and C4 stages.
+  std::vector<std::string_view> lines;
+  std::string_view lines_of;
 
   bool ok() const { return reason == Reason::kOk; }
 
@@ -62,6 +66,8 @@ struct Document {
         std::make_shared<const std::string>(std::move(new_text)));
     words.clear();
     words_of = {};
+    lines.clear();
+    lines_of = {};
   }
   bool text_rewritten() const { return !text_versions.empty(); }
 

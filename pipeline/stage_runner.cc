@@ -91,10 +91,13 @@ void RunStages(std::span<const std::unique_ptr<Stage>> stages, Batch* batch) {
       }
     }
   }
-  // The word cache (about three times the text) is for the stages only.
+  // The word and line caches (about three times the text) are for the
+  // stages only.
   for (Document& doc : batch->docs) {
     std::vector<std::string_view>().swap(doc.words);
     doc.words_of = {};
+    std::vector<std::string_view>().swap(doc.lines);
+    doc.lines_of = {};
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -163,6 +164,81 @@ TEST(C4QualityTest, RemovesPolicyLinesAsSubstrings) {
   EXPECT_EQ(IntSignal(Processed(options, "Read our privacy policy now."),
                       "c4.lines_kept"),
             1);
+}
+
+// The phrase rules the obvious way: str.lower() of the line as far as
+// ASCII goes (A-Z, and KELVIN SIGN to 'k'), then a substring search.
+std::string SlowLower(std::string_view line) {
+  std::string lowered;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line.substr(i, 3) == "\u212a") {
+      lowered += 'k';
+      i += 2;
+    } else {
+      const char c = line[i];
+      lowered += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+  }
+  return lowered;
+}
+
+TEST(C4QualityTest, PhrasesMatchALowercasedSearchOnRandomLines) {
+  // Lines that pass the rules before the phrase rules (at least three
+  // words, a final period), made of phrases and near misses in mixed case,
+  // pieces joined with and without spaces so that phrases start at odd and
+  // even offsets and at a line's very start.
+  const char* pieces[] = {"lorem ipsum",
+                          "LOREM",
+                          "Ipsum",
+                          "lorem",
+                          "ipsum",
+                          "Java",
+                          "Script",
+                          "javascript",
+                          "JavaScript",
+                          "privacy policy",
+                          "Privacy",
+                          "Policy",
+                          "cookie policy",
+                          "uses cookies",
+                          "use of cookies",
+                          "use cookies",
+                          "USE COO\u212aIES",
+                          "coo\u212aie policy",
+                          "terms of use",
+                          "TERMS",
+                          "of",
+                          "use",
+                          "x",
+                          "\u00e9",
+                          "\u0130",
+                          "ter",
+                          "ms"};
+  std::mt19937 random(5);
+  for (int round = 0; round < 2000; ++round) {
+    std::string line = "one two three";
+    const int count = static_cast<int>(random() % 8);
+    for (int i = 0; i < count; ++i) {
+      const bool front = random() % 4 == 0;
+      std::string piece = pieces[random() % std::size(pieces)];
+      if (random() % 3 != 0) piece.insert(front ? piece.size() : 0, " ");
+      line.insert(front ? 0 : line.size(), piece);
+    }
+    line += ".";
+    SCOPED_TRACE(line);
+    const std::string lowered = SlowLower(line);
+    const auto has = [&](std::string_view phrase) {
+      return lowered.find(phrase) != std::string::npos;
+    };
+    const bool javascript = has("javascript");
+    const bool policy = has("terms of use") || has("privacy policy") ||
+                        has("cookie policy") || has("uses cookies") ||
+                        has("use of cookies") || has("use cookies");
+    const Document doc = Processed(LineRulesOnly(), line);
+    EXPECT_EQ(IntSignal(doc, "c4.lorem_ipsum_lines"), has("lorem ipsum"));
+    EXPECT_EQ(IntSignal(doc, "c4.lines_javascript"), javascript);
+    EXPECT_EQ(IntSignal(doc, "c4.lines_policy"), !javascript && policy);
+  }
 }
 
 TEST(C4QualityTest, RejectsLoremIpsumInALineThatReachesTheRule) {

@@ -258,6 +258,20 @@ TEST(GopherQualityTest, StopWordsComeFromOptions) {
   EXPECT_EQ(Int(doc, "gopher.stop_words"), 2);
 }
 
+TEST(GopherQualityTest, StopWordsOfAnyLengthMatchWholeTokens) {
+  // Up to 8 bytes and longer, ASCII or not; a stop word inside a longer
+  // token, or a token inside a longer stop word, is no match, nor is a
+  // token of the same size. "riverbank" (9 bytes), "éléments" (10 bytes),
+  // "stone": 3 of 6 ("waterfalls" has the size of "riverbanks").
+  GopherQuality::Options options;
+  options.min_doc_words = 0;
+  options.stop_words = {"riverbank", "éléments", "stone",
+                        "river",     "stones",   "waterfalls"};
+  const Document doc =
+      Filter(options, "riverbanks riverbank éléments stone stone éléments");
+  EXPECT_EQ(Int(doc, "gopher.stop_words"), 3);
+}
+
 TEST(GopherQualityTest, RejectsWithTheFirstFailingRuleButRecordsAll) {
   // Too few words, and far too many hashes: the word rule comes first.
   const Document doc = Filter({}, Words(10) + Times(" #", 20));
@@ -405,6 +419,30 @@ TEST(GopherQualityTest, MeasuresRealDocumentsAsDatatroveDefinesThem) {
                      per(e.hashes, slow.tokens));
     EXPECT_DOUBLE_EQ(Real(doc, "gopher.ellipsis_ratio"),
                      per(e.ellipses, slow.tokens));
+  }
+}
+
+// Every 20th document of the Brown and UDHR sample shards, the token-based
+// signals against SlowMeasure().
+TEST(GopherQualityTest, MatchesTheSlowMeasureOnSampleDocuments) {
+  GopherQuality::Options options;
+  options.skip_languages.clear();
+  for (const char* shard : {"brown.jsonl", "udhr.jsonl.gz"}) {
+    const std::vector<std::string>& texts = testing::SampleTexts(shard);
+    for (size_t index = 0; index < texts.size(); index += 20) {
+      SCOPED_TRACE(std::string(shard) + " " + std::to_string(index));
+      const Document doc = Filter(options, texts[index]);
+      const SlowMeasures slow = SlowMeasure(texts[index]);
+      EXPECT_EQ(Int(doc, "gopher.tokens"), slow.tokens);
+      EXPECT_EQ(Int(doc, "gopher.word_count"), slow.words);
+      if (slow.words != 0) {
+        EXPECT_DOUBLE_EQ(Real(doc, "gopher.mean_word_length"),
+                         slow.mean_word_length);
+      }
+      EXPECT_DOUBLE_EQ(Real(doc, "gopher.alpha_words_ratio"),
+                       slow.alpha_words_ratio);
+      EXPECT_EQ(Int(doc, "gopher.stop_words"), slow.stop_words);
+    }
   }
 }
 

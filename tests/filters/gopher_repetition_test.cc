@@ -4,6 +4,7 @@
 
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -399,6 +400,83 @@ TEST(GopherRepetitionTest, NgramsMatchTheSlowReferenceOnRandomTexts) {
     if (text.empty()) continue;
     SCOPED_TRACE(text);
     ExpectNgramsMatchTheSlowReference(text);
+  }
+}
+
+TEST(GopherRepetitionTest, NgramsMatchTheSlowReferenceOnLongWords) {
+  // Words long enough that most n-grams span 16 bytes or more (the fast
+  // path's window filter passes unique ones by), few enough that many
+  // repeat, with splits that join to the same text ("thereafter" and
+  // "there" "after").
+  const char* vocabulary[] = {"there",      "after", "thereafter", "gopher",
+                              "repetition", "n",     "gram",       "ngram",
+                              "éléphant",   "é",     "léphant"};
+  std::mt19937 random(8);
+  for (int round = 0; round < 300; ++round) {
+    std::string text;
+    const int tokens = static_cast<int>(random() % 200);
+    const size_t words = 2 + random() % (std::size(vocabulary) - 1);
+    for (int i = 0; i < tokens; ++i) {
+      text += vocabulary[random() % words];
+      text += random() % 8 == 0 ? "\n" : " ";
+    }
+    if (text.empty()) continue;
+    SCOPED_TRACE(text);
+    ExpectNgramsMatchTheSlowReference(text);
+  }
+}
+
+// datatrove's find_duplicates on paragraphs and lines, the obvious way:
+// re.split with std::regex, seen pieces in a std::set.
+struct SlowDuplicates {
+  int64_t pieces = 0, dup_pieces = 0, dup_chars = 0;
+};
+
+SlowDuplicates SlowFindDuplicates(const std::string& text,
+                                  const std::string& separator) {
+  const std::regex split(separator);
+  SlowDuplicates d;
+  std::set<std::string> seen;
+  for (std::sregex_token_iterator it(text.begin(), text.end(), split, -1), end;
+       it != end; ++it) {
+    ++d.pieces;
+    if (!seen.insert(it->str()).second) {
+      ++d.dup_pieces;
+      d.dup_chars += python_text::Length(it->str());
+    }
+  }
+  // sregex_token_iterator drops a final empty piece; re.split keeps it.
+  if (!text.empty() && std::regex_search(text, std::regex(separator + "$"))) {
+    ++d.pieces;
+    if (!seen.insert("").second) ++d.dup_pieces;
+  }
+  if (text.empty()) d.pieces = 1;  // re.split("", ...) is [""]
+  return d;
+}
+
+// Every 20th document of the Brown and UDHR sample shards, every signal
+// against the slow references above.
+TEST(GopherRepetitionTest, MatchesTheSlowReferencesOnSampleDocuments) {
+  for (const char* shard : {"brown.jsonl", "udhr.jsonl.gz"}) {
+    const std::vector<std::string>& texts = testing::SampleTexts(shard);
+    for (size_t index = 0; index < texts.size(); index += 20) {
+      SCOPED_TRACE(std::string(shard) + " " + std::to_string(index));
+      const std::string& text = texts[index];
+      const auto chars = static_cast<double>(python_text::Length(text));
+      const SlowDuplicates paras =
+          SlowFindDuplicates(std::string(python_text::Strip(text)), "\n{2,}");
+      const SlowDuplicates lines = SlowFindDuplicates(text, "\n+");
+      const GopherRepetition::Measures m = GopherRepetition::Measure(text);
+      EXPECT_DOUBLE_EQ(m.dup_para_frac, static_cast<double>(paras.dup_pieces) /
+                                            static_cast<double>(paras.pieces));
+      EXPECT_DOUBLE_EQ(m.dup_para_char_frac,
+                       static_cast<double>(paras.dup_chars) / chars);
+      EXPECT_DOUBLE_EQ(m.dup_line_frac, static_cast<double>(lines.dup_pieces) /
+                                            static_cast<double>(lines.pieces));
+      EXPECT_DOUBLE_EQ(m.dup_line_char_frac,
+                       static_cast<double>(lines.dup_chars) / chars);
+      ExpectNgramsMatchTheSlowReference(text);
+    }
   }
 }
 

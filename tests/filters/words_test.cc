@@ -284,6 +284,25 @@ TEST(WordsOfTest, TextSetBackOrElsewhereIsSplitAgain) {
   EXPECT_TRUE(words::WordsOf(doc).empty());
 }
 
+TEST(LinesOfTest, SplitsOnceAndCachesUntilTheTextChanges) {
+  const std::string text = "One\r\ntwo\n\nthree";
+  Document doc;
+  doc.text = text;
+  const std::vector<std::string_view>& first = words::LinesOf(doc);
+  EXPECT_EQ(Strings(first.begin(), first.end()),
+            (Strings{"One", "two", "", "three"}));
+  EXPECT_EQ(&first, &doc.lines);
+  // A second call returns the cache: marked entries survive it.
+  doc.lines.push_back("marker");
+  EXPECT_EQ(words::LinesOf(doc).back(), "marker");
+  doc.RewriteText("Four\nfive");
+  EXPECT_TRUE(doc.lines.empty());
+  EXPECT_EQ(words::LinesOf(doc).size(), 2u);
+  doc.text = std::string_view(text).substr(0, 3);  // as the runner's undo
+  EXPECT_EQ(Strings(words::LinesOf(doc).begin(), words::LinesOf(doc).end()),
+            (Strings{"One"}));
+}
+
 // --- Against NLTK itself (python3-nltk, which scripts/setup installs).
 
 constexpr const char* kPython = "/usr/bin/python3";
