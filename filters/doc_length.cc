@@ -1,14 +1,15 @@
 #include "filters/doc_length.h"
 
+#include "pipeline/utf8.h"
+
 namespace needle {
 
 DocLength::Counts DocLength::Count(std::string_view text) {
   Counts counts;
+  counts.chars = CountCodePoints(text);
   bool in_word = false;
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    // Every byte but a continuation byte (10xxxxxx) starts a code point.
-    counts.chars += (c & 0xC0) != 0x80;
     // ASCII whitespace separates words; like str.split() without Unicode
     // spaces, which are rare enough in crawl text not to pay for here.
     const bool space = c == ' ' || (c >= '\t' && c <= '\r');

@@ -12,6 +12,15 @@
 // are the methods of NLTK's PunktSentenceTokenizer that each part follows.
 
 namespace needle::words::internal {
+
+using python_chars::DecodeAt;
+using python_chars::IsDigit;
+using python_chars::IsLower;
+using python_chars::IsSpace;
+using python_chars::IsUpper;
+using python_chars::IsWord;
+using python_chars::PreviousStart;
+using python_chars::SpaceLengthAt;
 namespace {
 
 constexpr size_t kNone = static_cast<size_t>(-1);

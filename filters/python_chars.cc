@@ -4,7 +4,7 @@
 
 #include <iterator>
 
-namespace needle::words::internal {
+namespace needle::python_chars {
 namespace {
 
 struct Range {
@@ -90,4 +90,4 @@ bool IsLowerSlow(char32_t c) {
          InRanges(c, kOtherLowercase, std::size(kOtherLowercase));
 }
 
-}  // namespace needle::words::internal
+}  // namespace needle::python_chars

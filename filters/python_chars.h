@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace needle::words::internal {
+namespace needle::python_chars {
 
 // The code point that starts at byte `i`, and its length in bytes. A
 // sequence cut off by the end of `s` (never in valid UTF-8) reads as one
@@ -126,4 +126,4 @@ inline size_t SpaceLengthAt(std::string_view s, size_t i) {
   return IsSpaceSlow(c) ? length : 0;
 }
 
-}  // namespace needle::words::internal
+}  // namespace needle::python_chars

@@ -5,59 +5,11 @@
 #include <array>
 #include <cstring>
 
+#include "pipeline/utf8.h"
+
 namespace needle::python_text {
 
-char32_t DecodeAt(std::string_view text, size_t* pos) {
-  const auto byte = [&](size_t i) {
-    return static_cast<char32_t>(static_cast<unsigned char>(text[i]));
-  };
-  const size_t i = *pos;
-  const char32_t lead = byte(i);
-  if (lead < 0x80) {
-    *pos = i + 1;
-    return lead;
-  }
-  if (lead < 0xE0) {
-    *pos = i + 2;
-    return ((lead & 0x1F) << 6) | (byte(i + 1) & 0x3F);
-  }
-  if (lead < 0xF0) {
-    *pos = i + 3;
-    return ((lead & 0x0F) << 12) | ((byte(i + 1) & 0x3F) << 6) |
-           (byte(i + 2) & 0x3F);
-  }
-  *pos = i + 4;
-  return ((lead & 0x07) << 18) | ((byte(i + 1) & 0x3F) << 12) |
-         ((byte(i + 2) & 0x3F) << 6) | (byte(i + 3) & 0x3F);
-}
-
-int64_t Length(std::string_view text) {
-  // Every byte but a continuation byte (10xxxxxx) starts a code point.
-  // Eight bytes at a time: bit 7 of each byte of `continuation` is set where
-  // that byte's bits 7 and 6 are 1 and 0, and the multiply adds those bits
-  // up in the top byte.
-  constexpr uint64_t kHighBits = 0x8080808080808080u;
-  constexpr uint64_t kOnes = 0x0101010101010101u;
-  const char* p = text.data();
-  const size_t words = text.size() / 8;
-  int64_t continuations = 0;
-  for (size_t w = 0; w < words; ++w) {
-    uint64_t x = 0;
-    std::memcpy(&x, p + 8 * w, 8);
-    const uint64_t continuation = x & ~(x << 1) & kHighBits;
-    continuations += static_cast<int64_t>(((continuation >> 7) * kOnes) >> 56);
-  }
-  for (size_t i = 8 * words; i < text.size(); ++i) {
-    continuations += (static_cast<unsigned char>(p[i]) & 0xC0) == 0x80;
-  }
-  return static_cast<int64_t>(text.size()) - continuations;
-}
-
-bool IsSpaceBeyondAscii(char32_t c) {
-  return c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
-}
+int64_t Length(std::string_view text) { return CountCodePoints(text); }
 
 bool IsAlpha(char32_t c) {
   if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';

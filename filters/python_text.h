@@ -8,22 +8,23 @@
 #include <string_view>
 #include <vector>
 
+#include "filters/python_chars.h"
+
 namespace needle::python_text {
 
 // The code point starting at text[*pos]; advances *pos past it.
-char32_t DecodeAt(std::string_view text, size_t* pos);
+inline char32_t DecodeAt(std::string_view text, size_t* pos) {
+  size_t length = 0;
+  const char32_t c = python_chars::DecodeAt(text, *pos, &length);
+  *pos += length;
+  return c;
+}
 // len(text): the number of code points.
 int64_t Length(std::string_view text);
-// IsSpace() for c >= 0x80.
-bool IsSpaceBeyondAscii(char32_t c);
 // str.isspace() for one character: the 29 code points CPython calls
 // whitespace (tab to CR, the four ASCII separators 0x1C-0x1F, space, NEL,
 // NBSP, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000).
-// Inline: ASCII, most text, takes a compare or two.
-inline bool IsSpace(char32_t c) {
-  if (c < 0x80) return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
-  return IsSpaceBeyondAscii(c);
-}
+inline bool IsSpace(char32_t c) { return python_chars::IsSpace(c); }
 // str.isalpha() for one character: a letter (categories Lu Ll Lt Lm Lo), as
 // utf8proc's Unicode tables classify it.
 bool IsAlpha(char32_t c);

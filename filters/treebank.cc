@@ -19,6 +19,13 @@
 // the gaps they write mark their spaces kPending and commit them at the end.
 
 namespace needle::words::internal {
+
+using python_chars::DecodeAt;
+using python_chars::IsDigit;
+using python_chars::IsSpace;
+using python_chars::IsWord;
+using python_chars::PreviousStart;
+using python_chars::SpaceLengthAt;
 namespace {
 
 constexpr size_t kNone = static_cast<size_t>(-1);

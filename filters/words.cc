@@ -11,11 +11,11 @@
 namespace needle::words {
 namespace {
 
-using internal::DecodeAt;
-using internal::IsSpace;
-using internal::PreviousStart;
 using internal::SentenceSpans;
 using internal::Span;
+using python_chars::DecodeAt;
+using python_chars::IsSpace;
+using python_chars::PreviousStart;
 
 // datatrove's PUNCTUATION_SET above ASCII, sorted.
 constexpr char32_t kPunctuation[] = {

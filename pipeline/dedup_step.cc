@@ -21,6 +21,7 @@
 #include "pipeline/shard_reader.h"
 #include "pipeline/shard_writer.h"
 #include "pipeline/signal_store.h"
+#include "pipeline/utf8.h"
 
 namespace needle {
 namespace {
@@ -438,8 +439,7 @@ void AppendDedupRecords(const MinHasher& hasher, Batch* batch) {
   for (const Document& doc : batch->docs) {
     if (!doc.ok()) continue;
     hasher.Compute(doc.text, &keys);
-    uint64_t length = 0;
-    for (const char c : doc.text) length += (c & 0xC0) != 0x80;
+    const auto length = static_cast<uint64_t>(CountCodePoints(doc.text));
     const auto* score = doc.FindSignal<double>("quality_score");
     const double quality =
         score ? *score : std::numeric_limits<double>::quiet_NaN();

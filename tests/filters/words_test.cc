@@ -457,7 +457,7 @@ TEST(NltkAgreementTest, CharacterClassesMatchPython) {
     ASSERT_EQ(fields.size(), 2u) << line;
     const auto c = static_cast<char32_t>(std::stoul(fields[0], nullptr, 16));
     const int expected = std::stoi(fields[1]);
-    using namespace words::internal;
+    using namespace python_chars;
     const int ours = (IsSpace(c) ? 1 : 0) | (IsWord(c) ? 2 : 0) |
                      (IsDigit(c) ? 4 : 0) | (IsUpper(c) ? 8 : 0) |
                      (IsLower(c) ? 16 : 0);
