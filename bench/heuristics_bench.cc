@@ -17,19 +17,16 @@
 // run would) splits once. To time another stage, add a row.
 
 #include <fmt/format.h>
-#include <time.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "bench/sample_text.h"
+#include "bench/timing.h"
 #include "filters/c4.h"
 #include "filters/fineweb.h"
 #include "filters/gopher_quality.h"
@@ -38,6 +35,10 @@
 
 namespace needle {
 namespace {
+
+using bench::CpuOf;
+using bench::Fastest;
+using bench::Timing;
 
 struct BenchStage {
   const char* name;
@@ -55,38 +56,6 @@ constexpr BenchStage kStages[] = {
     {"c4", &WithDefaults<C4Quality>},
     {"fineweb", &WithDefaults<FinewebQuality>},
 };
-
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) +
-         static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-struct Timing {
-  double cpu_seconds = 1e300;
-  double wall_seconds = 1e300;
-};
-
-// The fastest of `repeat` runs of `work`, by CPU and by wall time; `setup`
-// runs untimed before each.
-Timing Best(int repeat, const std::function<void()>& setup,
-            const std::function<void()>& work) {
-  Timing best;
-  for (int i = 0; i < repeat; ++i) {
-    setup();
-    const auto wall_start = std::chrono::steady_clock::now();
-    const double cpu_start = ThreadCpuSeconds();
-    work();
-    best.cpu_seconds =
-        std::min(best.cpu_seconds, ThreadCpuSeconds() - cpu_start);
-    best.wall_seconds = std::min(
-        best.wall_seconds, std::chrono::duration<double>(
-                               std::chrono::steady_clock::now() - wall_start)
-                               .count());
-  }
-  return best;
-}
 
 void Report(std::string_view what, double bytes, double docs, const Timing& t,
             std::string_view note) {
@@ -126,15 +95,14 @@ int Main(int argc, char** argv) {
   size_t sink = 0;
   std::vector<std::string_view> tokens;
   Report("split_words", bytes, docs_count,
-         Best(
-             repeat, [] {},
-             [&] {
-               for (const std::string& text : texts) {
-                 tokens.clear();
-                 words::SplitWords(text, &tokens);
-                 sink += tokens.size();
-               }
-             }),
+         Fastest(repeat, CpuOf::kThisThread,
+                 [&] {
+                   for (const std::string& text : texts) {
+                     tokens.clear();
+                     words::SplitWords(text, &tokens);
+                     sink += tokens.size();
+                   }
+                 }),
          "");
 
   std::vector<Document> docs;
@@ -144,8 +112,8 @@ int Main(int argc, char** argv) {
   };
   for (const BenchStage& row : kStages) {
     const std::unique_ptr<Stage> stage = row.make();
-    const Timing timing =
-        Best(repeat, fresh_docs, [&] { stage->Process(docs); });
+    const Timing timing = Fastest(repeat, CpuOf::kThisThread, fresh_docs,
+                                  [&] { stage->Process(docs); });
     const auto kept = std::count_if(docs.begin(), docs.end(),
                                     [](const Document& d) { return d.ok(); });
     Report(row.name, bytes, docs_count, timing,
@@ -157,7 +125,7 @@ int Main(int argc, char** argv) {
   // by the first (words::WordsOf) serve the others.
   std::vector<std::unique_ptr<Stage>> all;
   for (const BenchStage& row : kStages) all.push_back(row.make());
-  const Timing timing = Best(repeat, fresh_docs, [&] {
+  const Timing timing = Fastest(repeat, CpuOf::kThisThread, fresh_docs, [&] {
     for (const std::unique_ptr<Stage>& stage : all) stage->Process(docs);
   });
   const auto kept = std::count_if(docs.begin(), docs.end(),
@@ -172,10 +140,5 @@ int Main(int argc, char** argv) {
 }  // namespace needle
 
 int main(int argc, char** argv) {
-  try {
-    return needle::Main(argc, argv);
-  } catch (const std::exception& error) {
-    fmt::print(stderr, "heuristics_bench: {}\n", error.what());
-    return 1;
-  }
+  return needle::bench::RunMain("heuristics_bench", needle::Main, argc, argv);
 }

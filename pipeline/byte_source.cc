@@ -399,15 +399,8 @@ std::string ReadFileOrEmpty(const std::string& path) {
 }
 
 std::string ReadDecompressed(const std::string& path) {
-  std::string error;
-  const std::unique_ptr<ByteSource> source = ByteSource::Open(path, &error);
-  if (!source) ThrowReadError(path, error);
   std::string bytes;
-  std::string chunk(1 << 20, '\0');
-  while (const size_t n = source->Read(chunk.data(), chunk.size())) {
-    bytes.append(chunk.data(), n);
-  }
-  if (!source->fault().empty()) ThrowReadError(path, source->fault());
+  ForEachChunk(path, [&](std::string_view chunk) { bytes.append(chunk); });
   return bytes;
 }
 

@@ -69,27 +69,36 @@ std::string ReadFileOrEmpty(const std::string& path);
 [[noreturn]] void ThrowReadError(const std::string& path,
                                  const std::string& why);
 
+// Calls `on_chunk(bytes)` for each piece of `path`'s decompressed content,
+// in order, each a view valid during the call. Throws as ReadDecompressed.
+template <class OnChunk>
+void ForEachChunk(const std::string& path, OnChunk on_chunk) {
+  std::string error;
+  const std::unique_ptr<ByteSource> source = ByteSource::Open(path, &error);
+  if (!source) ThrowReadError(path, error);
+  std::string buffer(1 << 16, '\0');
+  while (const size_t n = source->Read(buffer.data(), buffer.size())) {
+    on_chunk(std::string_view(buffer.data(), n));
+  }
+  if (!source->fault().empty()) ThrowReadError(path, source->fault());
+}
+
 // Calls `on_line(line)` for each line of `path` (any codec), without its
 // '\n', holding only one read chunk and the current line in memory. A last
 // line without '\n' is passed too. Throws as ReadDecompressed does.
 template <class OnLine>
 void ForEachLine(const std::string& path, OnLine on_line) {
-  std::string error;
-  const std::unique_ptr<ByteSource> source = ByteSource::Open(path, &error);
-  if (!source) ThrowReadError(path, error);
   std::string pending;
-  std::string buffer(1 << 16, '\0');
-  while (const size_t n = source->Read(buffer.data(), buffer.size())) {
-    pending.append(buffer, 0, n);
+  ForEachChunk(path, [&](std::string_view chunk) {
+    pending.append(chunk);
     size_t start = 0;
     for (size_t end; (end = pending.find('\n', start)) != std::string::npos;
          start = end + 1) {
       on_line(std::string_view(pending).substr(start, end - start));
     }
     pending.erase(0, start);
-  }
+  });
   if (!pending.empty()) on_line(std::string_view(pending));
-  if (!source->fault().empty()) ThrowReadError(path, source->fault());
 }
 
 }  // namespace needle
