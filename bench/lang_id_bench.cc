@@ -12,7 +12,6 @@
 // reported, since other work on the machine only ever slows a run down.
 
 #include <fmt/format.h>
-#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "bench/sample_text.h"
+#include "bench/stage_runs.h"
 #include "bench/timing.h"
 #include "stages/lang_id.h"
 
@@ -32,63 +32,17 @@ namespace needle {
 namespace {
 
 using bench::CpuOf;
+using bench::DocumentBatches;
 using bench::Fastest;
+using bench::MakeBatches;
+using bench::RunCommand;
+using bench::RunStage;
 using bench::Timing;
 
 using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-struct Batches {
-  std::vector<std::vector<Document>> batches;
-  uint64_t bytes = 0;
-};
-
-// Batches of about 256 KiB: smaller than the pipeline's 2 MiB, so that 13 MB
-// split over two threads ends evenly and the scaling measured is the
-// stage's, not the last batch's.
-Batches MakeBatches(const std::vector<std::string>& texts) {
-  constexpr uint64_t kBatchBytes = 256 << 10;
-  Batches out;
-  uint64_t in_batch = kBatchBytes;
-  for (const std::string& text : texts) {
-    if (in_batch >= kBatchBytes) {
-      out.batches.emplace_back();
-      in_batch = 0;
-    }
-    Document doc;
-    doc.text = text;
-    out.batches.back().push_back(doc);
-    in_batch += text.size();
-    out.bytes += text.size();
-  }
-  return out;
-}
-
-// Processes every batch on `arena`'s threads, as the pipeline's flow graph
-// does: TBB threads that live across runs, each keeping its buffers. The
-// documents are reset first, as fresh documents, signals unallocated.
-void RunStage(const LangId& stage, Batches& work,
-              oneapi::tbb::task_arena& arena) {
-  for (auto& batch : work.batches) {
-    for (Document& doc : batch) {
-      doc.signals = {};
-      doc.reason = Reason::kOk;
-    }
-  }
-  arena.execute([&] {
-    oneapi::tbb::parallel_for(size_t{0}, work.batches.size(), [&](size_t b) {
-      stage.Process(work.batches[b]);
-    });
-  });
-}
-
-void Run(const std::string& cmd) {
-  if (std::system(cmd.c_str()) != 0) {
-    throw std::runtime_error("failed: " + cmd);
-  }
 }
 
 int Main(int argc, char** argv) {
@@ -109,8 +63,10 @@ int Main(int argc, char** argv) {
       texts.push_back(std::move(doc.text));
     }
   }
-  Batches work = MakeBatches(texts);
-  const double mb = static_cast<double>(work.bytes) / 1e6;
+  DocumentBatches work = MakeBatches(texts);
+  uint64_t bytes = 0;
+  for (const std::string& text : texts) bytes += text.size();
+  const double mb = static_cast<double>(bytes) / 1e6;
 
   char dir_template[] = "/tmp/lang_id_bench-XXXXXX";
   const std::string dir = ::mkdtemp(dir_template);
@@ -146,13 +102,15 @@ int Main(int argc, char** argv) {
                                 [&] { RunStage(stage, work, two_threads); });
 
   const std::string cli = "fasttext predict-prob " + model + " ";
-  const Timing startup = Fastest(repeat, CpuOf::kChildren,
-                                 [&] { Run(cli + empty + " 1 >/dev/null"); });
-  const Timing cli1 = Fastest(repeat, CpuOf::kChildren,
-                              [&] { Run(cli + prepared + " 1 >/dev/null"); });
+  const Timing startup = Fastest(repeat, CpuOf::kChildren, [&] {
+    RunCommand(cli + empty + " 1 >/dev/null");
+  });
+  const Timing cli1 = Fastest(repeat, CpuOf::kChildren, [&] {
+    RunCommand(cli + prepared + " 1 >/dev/null");
+  });
   const Timing cli2 = Fastest(repeat, CpuOf::kChildren, [&] {
-    Run("(" + cli + prepared + " 1 >/dev/null & " + cli + prepared +
-        " 1 >/dev/null & wait)");
+    RunCommand("(" + cli + prepared + " 1 >/dev/null & " + cli + prepared +
+               " 1 >/dev/null & wait)");
   });
 
   // Per core: MB over wall seconds, divided by the cores in use; per CPU

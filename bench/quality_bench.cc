@@ -12,7 +12,6 @@
 // machine only ever slows a run down.
 
 #include <fmt/format.h>
-#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include "bench/sample_text.h"
+#include "bench/stage_runs.h"
 #include "bench/timing.h"
 #include "stages/fasttext_classifier.h"
 #include "stages/quality.h"
@@ -35,50 +35,15 @@ namespace {
 
 using bench::CpuOf;
 using bench::Fastest;
+using bench::MakeBatches;
+using bench::RunCommand;
+using bench::RunStage;
 using bench::Timing;
 
 using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Batches of about 256 KiB, so that 6 MB over two threads ends evenly.
-std::vector<std::vector<Document>> MakeBatches(
-    const std::vector<std::string>& texts) {
-  constexpr size_t kBatchBytes = 256 << 10;
-  std::vector<std::vector<Document>> batches;
-  size_t in_batch = kBatchBytes;
-  for (const std::string& text : texts) {
-    if (in_batch >= kBatchBytes) {
-      batches.emplace_back();
-      in_batch = 0;
-    }
-    Document doc;
-    doc.text = text;
-    batches.back().push_back(doc);
-    in_batch += text.size();
-  }
-  return batches;
-}
-
-// As the flow graph does: TBB threads that live across runs, each keeping
-// its buffers; the documents are reset to fresh ones first.
-void RunStage(const Quality& stage, std::vector<std::vector<Document>>& batches,
-              oneapi::tbb::task_arena& arena) {
-  for (auto& batch : batches) {
-    for (Document& doc : batch) doc.signals = {};
-  }
-  arena.execute([&] {
-    oneapi::tbb::parallel_for(size_t{0}, batches.size(),
-                              [&](size_t b) { stage.Process(batches[b]); });
-  });
-}
-
-void Run(const std::string& command) {
-  if (std::system(command.c_str()) != 0) {
-    throw std::runtime_error("failed: " + command);
-  }
 }
 
 int Main(int argc, char** argv) {
@@ -129,10 +94,11 @@ int Main(int argc, char** argv) {
   const Timing stage2 = Fastest(repeat, CpuOf::kProcess,
                                 [&] { RunStage(stage, batches, two_threads); });
   const std::string cli = "fasttext predict-prob " + model + " ";
-  const Timing startup = Fastest(repeat, CpuOf::kChildren,
-                                 [&] { Run(cli + empty + " 2 >/dev/null"); });
+  const Timing startup = Fastest(repeat, CpuOf::kChildren, [&] {
+    RunCommand(cli + empty + " 2 >/dev/null");
+  });
   Timing cli1 = Fastest(repeat, CpuOf::kChildren,
-                        [&] { Run(cli + prepared + " 2 >/dev/null"); });
+                        [&] { RunCommand(cli + prepared + " 2 >/dev/null"); });
   cli1.wall_seconds -= startup.wall_seconds;
   cli1.cpu_seconds -= startup.cpu_seconds;
 
